@@ -1,0 +1,123 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"strconv"
+	"strings"
+	"time"
+)
+
+// option is one setting: a flag and an environment variable with the same
+// meaning. The table of options is the one place that holds the defaults;
+// flags win over the environment, the environment over the default.
+type option struct {
+	flag   string
+	env    string
+	def    string
+	usage  string
+	secret bool
+}
+
+// optionSet binds options to a flag.FlagSet.
+type optionSet struct {
+	fs      *flag.FlagSet
+	opts    []option
+	values  map[string]*string
+	environ func(string) string
+}
+
+func newOptionSet(name, usage string, opts []option, environ func(string) string) *optionSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	s := &optionSet{fs: fs, opts: opts, values: map[string]*string{}, environ: environ}
+	for _, o := range opts {
+		def := o.def
+		if v := environ(o.env); o.env != "" && v != "" {
+			def = v
+		}
+		s.values[o.flag] = fs.String(o.flag, def, o.usage)
+	}
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "%s\n\nOptions (flag, environment variable, default):\n", usage)
+		for _, o := range opts {
+			env := o.env
+			if env == "" {
+				env = "-"
+			}
+			def := o.def
+			if def == "" {
+				def = `""`
+			}
+			fmt.Fprintf(out, "  --%-22s %-34s default %s\n        %s\n", o.flag, env, def, o.usage)
+		}
+	}
+	return s
+}
+
+func (s *optionSet) parse(args []string, out io.Writer) error {
+	s.fs.SetOutput(out)
+	return s.fs.Parse(args)
+}
+
+func (s *optionSet) str(name string) string { return *s.values[name] }
+
+func (s *optionSet) duration(name string) (time.Duration, error) {
+	d, err := time.ParseDuration(s.str(name))
+	if err != nil {
+		return 0, fmt.Errorf("--%s: %q is not a duration (try 10s or 1m)", name, s.str(name))
+	}
+	return d, nil
+}
+
+func (s *optionSet) int(name string) (int, error) {
+	n, err := strconv.Atoi(s.str(name))
+	if err != nil {
+		return 0, fmt.Errorf("--%s: %q is not a whole number", name, s.str(name))
+	}
+	return n, nil
+}
+
+func (s *optionSet) float(name string) (float64, error) {
+	f, err := strconv.ParseFloat(s.str(name), 64)
+	if err != nil {
+		return 0, fmt.Errorf("--%s: %q is not a number", name, s.str(name))
+	}
+	return f, nil
+}
+
+func (s *optionSet) bool(name string) (bool, error) {
+	b, err := strconv.ParseBool(s.str(name))
+	if err != nil {
+		return false, fmt.Errorf("--%s: %q is not true or false", name, s.str(name))
+	}
+	return b, nil
+}
+
+// logAttrs returns every option's value for logging, with secrets masked.
+func (s *optionSet) logAttrs() []any {
+	var attrs []any
+	for _, o := range s.opts {
+		v := s.str(o.flag)
+		if o.secret && v != "" {
+			v = "xxxxx"
+		}
+		if strings.HasSuffix(o.flag, "uri") && v != "" {
+			v = maskURI(v)
+		}
+		attrs = append(attrs, slog.String(o.flag, v))
+	}
+	return attrs
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", s)
+	}
+	return l, nil
+}
+

@@ -1,0 +1,74 @@
+// Command jqlgate is the JQL command gateway: it serves JQL envelopes over
+// HTTP, keeps its data in MongoDB (or an embedded store) and delivers every
+// event to the webhooks subscribed to it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/jqlgate/jqlgate/mongodb"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// command is one subcommand of jqlgate.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the gateway (HTTP API, OAuth2 server, webhook dispatcher)", runServe},
+		{"version", "print the version", func(_ context.Context, _ []string, _ func(string) string, stdout, _ io.Writer) error {
+			fmt.Fprintln(stdout, "jqlgate", version)
+			return nil
+		}},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "jqlgate:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return errors.New("no command given (try: jqlgate serve)")
+		}
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], env, stdout, stderr)
+		}
+	}
+	usage(stderr)
+	return fmt.Errorf("unknown command %q (see jqlgate --help)", args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "jqlgate %s: an Antly-compatible JQL command gateway with webhook delivery.\n\nUsage: jqlgate <command> [options]\n\nCommands:\n", version)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'jqlgate <command> --help' for a command's options.")
+}
+
+func maskURI(uri string) string { return mongodb.MaskURI(uri) }

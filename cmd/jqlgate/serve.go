@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/jqlgate/jqlgate/gateway"
+	"github.com/jqlgate/jqlgate/mongodb"
+)
+
+// serveOptions are every setting of jqlgate serve, with their defaults.
+var serveOptions = []option{
+	{flag: "addr", env: "JQLGATE_ADDR", def: "127.0.0.1:8080", usage: "address the HTTP API listens on"},
+	{flag: "data-dir", env: "JQLGATE_DATA_DIR", def: "./data", usage: "directory for the embedded store's files and generated keys"},
+	{flag: "mongodb-uri", env: "MONGODB_URI", def: "", usage: "MongoDB URI; empty starts the embedded store in --data-dir", secret: false},
+	{flag: "database", env: "JQLGATE_DATABASE", def: "jqlgate", usage: "MongoDB database name"},
+	{flag: "connect-timeout", env: "JQLGATE_CONNECT_TIMEOUT", def: "10s", usage: "how long to wait for the store at start before giving up"},
+	{flag: "log-level", env: "JQLGATE_LOG_LEVEL", def: "info", usage: "log level: debug, info, warn or error"},
+	{flag: "shutdown-timeout", env: "JQLGATE_SHUTDOWN_TIMEOUT", def: "15s", usage: "how long in-flight requests and deliveries may take to finish on shutdown"},
+}
+
+// serveConfig is the parsed configuration of jqlgate serve.
+type serveConfig struct {
+	Addr            string
+	DataDir         string
+	MongoDBURI      string
+	Database        string
+	ConnectTimeout  time.Duration
+	LogLevel        slog.Level
+	ShutdownTimeout time.Duration
+}
+
+func parseServeConfig(s *optionSet) (serveConfig, error) {
+	c := serveConfig{Addr: s.str("addr"), DataDir: s.str("data-dir"), MongoDBURI: s.str("mongodb-uri"), Database: s.str("database")}
+	var err error
+	if c.ConnectTimeout, err = s.duration("connect-timeout"); err != nil {
+		return c, err
+	}
+	if c.ShutdownTimeout, err = s.duration("shutdown-timeout"); err != nil {
+		return c, err
+	}
+	if c.LogLevel, err = parseLevel(s.str("log-level")); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func runServe(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	opts := newOptionSet("serve", "Usage: jqlgate serve [options]\n\nRuns the gateway: the JQL endpoint POST /jql, the OAuth2 authorization server,\n/healthz, /readyz and /metrics, and the webhook dispatcher. With no MongoDB URI\nit starts the embedded store in the data directory.", serveOptions, env)
+	if err := opts.parse(args, stderr); err != nil {
+		return err
+	}
+	cfg, err := parseServeConfig(opts)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger.Info("starting jqlgate", append([]any{"version", version}, opts.logAttrs()...)...)
+	a, err := start(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	logger.Info("jqlgate ready", "url", a.server.URL(), "embedded_store", a.db.Embedded, "startup", time.Since(a.started).String())
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	case err := <-a.server.Done():
+		if err != nil {
+			logger.Error("server stopped", "error", err.Error())
+		}
+	}
+	return a.stop(cfg.ShutdownTimeout)
+}
+
+// app is a running gateway: every component serve started, stopped in
+// reverse order.
+type app struct {
+	started time.Time
+	logger  *slog.Logger
+	db      *mongodb.DB
+	server  *gateway.Server
+	// workers are background components, stopped after the HTTP server
+	// and before the store.
+	workers []func(ctx context.Context) error
+}
+
+func start(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*app, error) {
+	a := &app{started: time.Now(), logger: logger}
+	db, err := mongodb.Open(ctx, mongodb.Config{URI: cfg.MongoDBURI, Database: cfg.Database, DataDir: cfg.DataDir, ConnectTimeout: cfg.ConnectTimeout, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	a.db = db
+	a.server = gateway.NewServer(cfg.Addr, logger, db.Ping)
+	if err := a.server.Open(); err != nil {
+		a.closeStore(cfg.ShutdownTimeout)
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	return a, nil
+}
+
+// stop shuts down in a fixed order: stop accepting requests and let those in
+// flight finish, stop background workers, disconnect the store, stop the
+// embedded store. All of it shares one timeout.
+func (a *app) stop(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var firstErr error
+	keep := func(what string, err error) {
+		if err != nil {
+			a.logger.Error("shutdown", "step", what, "error", err.Error())
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s: %w", what, err)
+			}
+		}
+	}
+	keep("http server", a.server.Close(ctx))
+	for i := len(a.workers) - 1; i >= 0; i-- {
+		keep("worker", a.workers[i](ctx))
+	}
+	keep("store", a.db.Close(ctx))
+	a.logger.Info("stopped", "uptime", time.Since(a.started).String())
+	return firstErr
+}
+
+func (a *app) closeStore(timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_ = a.db.Close(ctx)
+}

@@ -1,0 +1,130 @@
+// Package gateway is jqlgate's HTTP face: the echo server, the health
+// routes, envelope decoding, response and error rendering, and request
+// limits. It hands every decoded command to a jqlgate.Handler and never
+// knows which namespaces exist.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// Server serves jqlgate over HTTP.
+type Server struct {
+	// Addr is the address to listen on; "127.0.0.1:0" picks a free port.
+	Addr   string
+	Logger *slog.Logger
+	// Ready reports whether the store answers; /readyz is 503 when it errs.
+	Ready func(ctx context.Context) error
+
+	echo *echo.Echo
+	ln   net.Listener
+	done chan error
+}
+
+// NewServer returns a server with its routes registered.
+func NewServer(addr string, logger *slog.Logger, ready func(ctx context.Context) error) *Server {
+	s := &Server{Addr: addr, Logger: logger, Ready: ready, echo: echo.New()}
+	e := s.echo
+	e.HideBanner = true
+	e.HidePort = true
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		Generator: func() string { return jqlgate.NewID("req") },
+		RequestIDHandler: func(c echo.Context, id string) {
+			r := c.Request()
+			c.SetRequest(r.WithContext(jqlgate.NewContextWithRequestID(r.Context(), id)))
+		},
+	}))
+	e.Use(s.logRequests)
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	return s
+}
+
+// Echo returns the underlying echo instance, for registering more routes.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// Open starts listening and serving in the background.
+func (s *Server) Open() error {
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	s.echo.Listener = ln
+	s.done = make(chan error, 1)
+	srv := s.echo.Server
+	srv.ReadHeaderTimeout = 10 * time.Second
+	srv.IdleTimeout = 120 * time.Second
+	go func() {
+		err := s.echo.Start("")
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	return nil
+}
+
+// URL returns the base URL the server listens on.
+func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+
+// Done is closed with the serve loop's error when it stops by itself.
+func (s *Server) Done() <-chan error { return s.done }
+
+// Close stops accepting requests and waits, until ctx ends, for the ones in
+// flight to finish.
+func (s *Server) Close(ctx context.Context) error {
+	if s.ln == nil {
+		return nil
+	}
+	return s.echo.Shutdown(ctx)
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if s.Ready != nil {
+		if err := s.Ready(ctx); err != nil {
+			s.Logger.WarnContext(ctx, "store not ready", "error", err.Error())
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "unreachable"})
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "store": "ok"})
+}
+
+// logRequests logs one line per request with its request id.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		r := c.Request()
+		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.Group("request",
+				slog.String("id", jqlgate.RequestIDFromContext(r.Context())),
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.String("remote", c.RealIP()),
+			),
+			slog.Int("status", c.Response().Status),
+			slog.Duration("duration", time.Since(start)),
+		)
+		return nil
+	}
+}
