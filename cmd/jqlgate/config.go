@@ -120,4 +120,3 @@ func parseLevel(s string) (slog.Level, error) {
 	}
 	return l, nil
 }
-
