@@ -1,0 +1,216 @@
+package mongodb
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// Collection names of the subscription store.
+const (
+	SubscriptionCollection = "subscriptions"
+	MetaCollection         = "meta"
+)
+
+// subscriptionsMetaID is the _id of the meta document whose version counts
+// subscription writes.
+const subscriptionsMetaID = "subscriptions"
+
+// SubscriptionStore keeps webhook subscriptions: small documents, one per
+// subscription, indexed by owner, with every secret sealed under the master
+// key. Every write also increments a change counter in the meta collection,
+// so each process's dispatcher can notice another process's writes by
+// polling Version.
+type SubscriptionStore struct {
+	coll   *mongo.Collection
+	meta   *mongo.Collection
+	sealer *Sealer
+}
+
+// NewSubscriptionStore returns a store over db's subscriptions collection.
+func NewSubscriptionStore(db *mongo.Database, sealer *Sealer) *SubscriptionStore {
+	return &SubscriptionStore{
+		coll:   db.Collection(SubscriptionCollection),
+		meta:   db.Collection(MetaCollection),
+		sealer: sealer,
+	}
+}
+
+// EnsureIndexes creates the unique index that makes (owner, prefix,
+// trigger, webhookUrl) one subscription, and the index by owner.
+func (s *SubscriptionStore) EnsureIndexes(ctx context.Context) error {
+	_, err := s.coll.Indexes().CreateMany(Counted(ctx), []mongo.IndexModel{
+		{Keys: bson.D{{Key: "key", Value: 1}}, Options: options.Index().SetName("key_unique").SetUnique(true)},
+		{Keys: bson.D{{Key: "owner", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("owner_id")},
+	})
+	return translate("subscriptions.EnsureIndexes", err)
+}
+
+// SubscriptionKey is the value the unique index holds for a subscription:
+// a hash of its owner, prefix, trigger and URL (a hash keeps the index
+// entry small however long the URL is).
+func SubscriptionKey(owner, prefix, trigger, webhookURL string) string {
+	h := sha256.New()
+	for _, s := range []string{owner, prefix, trigger, webhookURL} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Create inserts sub. When the owner already has a subscription with the
+// same prefix, trigger and URL, it returns that one and created false
+// instead, even when the two inserts race.
+func (s *SubscriptionStore) Create(ctx context.Context, sub *jqlgate.Subscription) (_ *jqlgate.Subscription, created bool, err error) {
+	if sub.ID == "" {
+		sub.ID = jqlgate.NewID("sub")
+	}
+	doc, err := s.toDoc(sub)
+	if err != nil {
+		return nil, false, err
+	}
+	_, err = s.coll.InsertOne(Counted(ctx), doc)
+	if jqlgate.ErrorCode(translate("", err)) == jqlgate.ECONFLICT {
+		existing, ferr := s.FindByKey(ctx, sub.Owner, sub.Prefix, sub.Trigger, sub.WebhookURL)
+		return existing, false, ferr
+	}
+	if err != nil {
+		return nil, false, translate("subscriptions.Create", err)
+	}
+	return sub, true, s.bump(ctx)
+}
+
+// Get returns any owner's subscription by id, decrypted, for the dispatcher.
+func (s *SubscriptionStore) Get(ctx context.Context, id string) (*jqlgate.Subscription, error) {
+	return s.findOne(ctx, "subscriptions.Get", bson.D{{Key: "_id", Value: id}})
+}
+
+// GetOwned returns owner's subscription id; another owner's is ENOTFOUND.
+func (s *SubscriptionStore) GetOwned(ctx context.Context, owner, id string) (*jqlgate.Subscription, error) {
+	return s.findOne(ctx, "subscriptions.GetOwned", bson.D{{Key: "_id", Value: id}, {Key: "owner", Value: owner}})
+}
+
+// FindByKey returns owner's subscription of prefix, trigger and URL.
+func (s *SubscriptionStore) FindByKey(ctx context.Context, owner, prefix, trigger, webhookURL string) (*jqlgate.Subscription, error) {
+	key := SubscriptionKey(owner, prefix, trigger, webhookURL)
+	return s.findOne(ctx, "subscriptions.FindByKey", bson.D{{Key: "key", Value: key}, {Key: "owner", Value: owner}})
+}
+
+func (s *SubscriptionStore) findOne(ctx context.Context, op string, filter bson.D) (*jqlgate.Subscription, error) {
+	var doc subscriptionDoc
+	if err := s.coll.FindOne(Counted(ctx), filter).Decode(&doc); err != nil {
+		return nil, translate(op, err)
+	}
+	return s.fromDoc(&doc)
+}
+
+// List returns one page of q.Owner's subscriptions, oldest first, and how
+// many match q in all.
+func (s *SubscriptionStore) List(ctx context.Context, q jqlgate.SubscriptionQuery) ([]*jqlgate.Subscription, int, error) {
+	filter := bson.D{{Key: "owner", Value: q.Owner}}
+	if q.Prefix != "" {
+		filter = append(filter, bson.E{Key: "prefix", Value: q.Prefix})
+	}
+	if q.Trigger != "" {
+		filter = append(filter, bson.E{Key: "trigger", Value: q.Trigger})
+	}
+	if q.Enabled != nil {
+		filter = append(filter, bson.E{Key: "enabled", Value: *q.Enabled})
+	}
+	total, err := s.coll.CountDocuments(Counted(ctx), filter)
+	if err != nil {
+		return nil, 0, translate("subscriptions.List", err)
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetSkip(int64(q.Offset))
+	if q.Limit > 0 {
+		opts.SetLimit(int64(q.Limit))
+	}
+	subs, err := s.find(ctx, "subscriptions.List", filter, opts)
+	return subs, int(total), err
+}
+
+// ListEnabled returns every owner's enabled subscriptions, decrypted, for
+// the dispatcher's index.
+func (s *SubscriptionStore) ListEnabled(ctx context.Context) ([]*jqlgate.Subscription, error) {
+	return s.find(ctx, "subscriptions.ListEnabled", bson.D{{Key: "enabled", Value: true}}, options.Find())
+}
+
+func (s *SubscriptionStore) find(ctx context.Context, op string, filter bson.D, opts *options.FindOptionsBuilder) ([]*jqlgate.Subscription, error) {
+	cur, err := s.coll.Find(Counted(ctx), filter, opts)
+	if err != nil {
+		return nil, translate(op, err)
+	}
+	var docs []subscriptionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate(op, err)
+	}
+	out := make([]*jqlgate.Subscription, 0, len(docs))
+	for i := range docs {
+		sub, err := s.fromDoc(&docs[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sub)
+	}
+	return out, nil
+}
+
+// Update replaces sub, which must belong to sub.Owner. Changing its prefix,
+// trigger or URL to those of another of the owner's subscriptions is
+// ECONFLICT.
+func (s *SubscriptionStore) Update(ctx context.Context, sub *jqlgate.Subscription) error {
+	doc, err := s.toDoc(sub)
+	if err != nil {
+		return err
+	}
+	res, err := s.coll.ReplaceOne(Counted(ctx), bson.D{{Key: "_id", Value: sub.ID}, {Key: "owner", Value: sub.Owner}}, doc)
+	if err != nil {
+		return translate("subscriptions.Update", err)
+	}
+	if res.MatchedCount == 0 {
+		return translate("subscriptions.Update", mongo.ErrNoDocuments)
+	}
+	return s.bump(ctx)
+}
+
+// Delete removes owner's subscription id; another owner's is ENOTFOUND.
+func (s *SubscriptionStore) Delete(ctx context.Context, owner, id string) error {
+	res, err := s.coll.DeleteOne(Counted(ctx), bson.D{{Key: "_id", Value: id}, {Key: "owner", Value: owner}})
+	if err != nil {
+		return translate("subscriptions.Delete", err)
+	}
+	if res.DeletedCount == 0 {
+		return translate("subscriptions.Delete", mongo.ErrNoDocuments)
+	}
+	return s.bump(ctx)
+}
+
+// Version returns the subscription change counter: it grows with every
+// write of any process, so a changed value means "reload".
+func (s *SubscriptionStore) Version(ctx context.Context) (int64, error) {
+	var m struct {
+		Version int64 `bson:"version"`
+	}
+	err := s.meta.FindOne(Counted(ctx), bson.D{{Key: "_id", Value: subscriptionsMetaID}}).Decode(&m)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, translate("subscriptions.Version", err)
+	}
+	return m.Version, nil
+}
+
+// bump increments the change counter after a write.
+func (s *SubscriptionStore) bump(ctx context.Context) error {
+	_, err := s.meta.UpdateOne(Counted(ctx), bson.D{{Key: "_id", Value: subscriptionsMetaID}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}}}, options.UpdateOne().SetUpsert(true))
+	return translate("subscriptions.bump", err)
+}

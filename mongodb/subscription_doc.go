@@ -1,0 +1,222 @@
+package mongodb
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// subscriptionDoc is a subscription as stored. Secrets are sealed; the
+// free-form metadata and filter objects are stored as JSON text, because
+// their keys may hold characters ("$", ".") a document key may not, and
+// headers as a list for the same reason.
+type subscriptionDoc struct {
+	ID             string        `bson:"_id"`
+	Key            string        `bson:"key"`
+	Owner          string        `bson:"owner"`
+	Prefix         string        `bson:"prefix"`
+	Trigger        string        `bson:"trigger"`
+	WebhookURL     string        `bson:"webhookUrl"`
+	Method         string        `bson:"method"`
+	ContentType    string        `bson:"contentType"`
+	IncludeEntity  bool          `bson:"includeEntity"`
+	Enabled        bool          `bson:"enabled"`
+	DisabledReason string        `bson:"disabledReason,omitempty"`
+	Headers        []headerDoc   `bson:"headers,omitempty"`
+	BasicAuth      *basicAuthDoc `bson:"basicAuth,omitempty"`
+	OAuth2         *oauth2Doc    `bson:"oauth2,omitempty"`
+	Metadata       string        `bson:"metadata,omitempty"`
+	RetryPreset    string        `bson:"retryPreset,omitempty"`
+	RetryMillis    []int64       `bson:"retryScheduleMs"`
+	TimeoutSeconds int           `bson:"timeoutSeconds"`
+	MaxInFlight    int           `bson:"maxInFlight"`
+	RateLimit      float64       `bson:"rateLimitPerSecond,omitempty"`
+	Filter         string        `bson:"filter,omitempty"`
+	Ordered        bool          `bson:"ordered"`
+	Secrets        []secretDoc   `bson:"secrets"`
+	CreatedAt      time.Time     `bson:"createdAt"`
+	UpdatedAt      time.Time     `bson:"updatedAt"`
+}
+
+type headerDoc struct {
+	Name  string `bson:"name"`
+	Value string `bson:"value"`
+}
+
+type basicAuthDoc struct {
+	Username string `bson:"username"`
+	Password string `bson:"password,omitempty"` // sealed
+}
+
+type oauth2Doc struct {
+	TokenURL     string   `bson:"tokenUrl"`
+	ClientID     string   `bson:"clientId"`
+	ClientSecret string   `bson:"clientSecret,omitempty"` // sealed
+	Scopes       []string `bson:"scopes,omitempty"`
+	Audience     string   `bson:"audience,omitempty"`
+}
+
+type secretDoc struct {
+	Value     string    `bson:"value"` // sealed
+	CreatedAt time.Time `bson:"createdAt"`
+	ExpiresAt time.Time `bson:"expiresAt,omitempty"`
+}
+
+// Seal contexts bind each sealed value to its subscription and field.
+func secretContext(id string) string    { return id + "/secrets" }
+func passwordContext(id string) string  { return id + "/basicAuth.password" }
+func clientSecContext(id string) string { return id + "/oauth2.clientSecret" }
+
+func (s *SubscriptionStore) toDoc(sub *jqlgate.Subscription) (*subscriptionDoc, error) {
+	d := &subscriptionDoc{
+		ID: sub.ID, Key: SubscriptionKey(sub.Owner, sub.Prefix, sub.Trigger, sub.WebhookURL),
+		Owner: sub.Owner, Prefix: sub.Prefix, Trigger: sub.Trigger, WebhookURL: sub.WebhookURL,
+		Method: sub.Method, ContentType: sub.ContentType, IncludeEntity: sub.IncludeEntity,
+		Enabled: sub.Enabled, DisabledReason: sub.DisabledReason, Headers: headerDocs(sub.Headers),
+		RetryPreset: sub.RetryPolicy.Preset, RetryMillis: durationsToMillis(sub.RetryPolicy.Schedule),
+		TimeoutSeconds: sub.TimeoutSeconds, MaxInFlight: sub.MaxInFlight, RateLimit: sub.RateLimitPerSecond,
+		Ordered: sub.Ordered, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt,
+	}
+	var err error
+	if d.Metadata, err = jsonText(sub.Metadata); err != nil {
+		return nil, jqlgate.Internal("subscriptions.toDoc", err)
+	}
+	if d.Filter, err = jsonText(sub.Filter); err != nil {
+		return nil, jqlgate.Internal("subscriptions.toDoc", err)
+	}
+	if err := s.sealSecrets(sub, d); err != nil {
+		return nil, jqlgate.Internal("subscriptions.seal", err)
+	}
+	return d, nil
+}
+
+func (s *SubscriptionStore) sealSecrets(sub *jqlgate.Subscription, d *subscriptionDoc) error {
+	var err error
+	d.Secrets = make([]secretDoc, len(sub.Secrets))
+	for i, sec := range sub.Secrets {
+		d.Secrets[i] = secretDoc{CreatedAt: sec.CreatedAt, ExpiresAt: sec.ExpiresAt}
+		if d.Secrets[i].Value, err = s.sealer.Seal(sec.Value, secretContext(sub.ID)); err != nil {
+			return err
+		}
+	}
+	if b := sub.BasicAuth; b != nil {
+		d.BasicAuth = &basicAuthDoc{Username: b.Username}
+		if d.BasicAuth.Password, err = s.sealer.Seal(b.Password, passwordContext(sub.ID)); err != nil {
+			return err
+		}
+	}
+	if o := sub.OAuth2; o != nil {
+		d.OAuth2 = &oauth2Doc{TokenURL: o.TokenURL, ClientID: o.ClientID, Scopes: o.Scopes, Audience: o.Audience}
+		if d.OAuth2.ClientSecret, err = s.sealer.Seal(o.ClientSecret, clientSecContext(sub.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *SubscriptionStore) fromDoc(d *subscriptionDoc) (*jqlgate.Subscription, error) {
+	sub := &jqlgate.Subscription{
+		ID: d.ID, Owner: d.Owner, Prefix: d.Prefix, Trigger: d.Trigger, WebhookURL: d.WebhookURL,
+		Method: d.Method, ContentType: d.ContentType, IncludeEntity: d.IncludeEntity,
+		Enabled: d.Enabled, DisabledReason: d.DisabledReason, Headers: headerMap(d.Headers),
+		RetryPolicy:    jqlgate.RetryPolicy{Preset: d.RetryPreset, Schedule: millisToDurations(d.RetryMillis)},
+		TimeoutSeconds: d.TimeoutSeconds, MaxInFlight: d.MaxInFlight, RateLimitPerSecond: d.RateLimit,
+		Ordered: d.Ordered, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
+	}
+	var err error
+	if sub.Metadata, err = jsonObject(d.Metadata); err != nil {
+		return nil, jqlgate.Internal("subscriptions.fromDoc", err)
+	}
+	if sub.Filter, err = jsonObject(d.Filter); err != nil {
+		return nil, jqlgate.Internal("subscriptions.fromDoc", err)
+	}
+	if err := s.openSecrets(d, sub); err != nil {
+		return nil, jqlgate.Internal("subscriptions.open", fmt.Errorf("subscription %s: %w", d.ID, err))
+	}
+	return sub, nil
+}
+
+func (s *SubscriptionStore) openSecrets(d *subscriptionDoc, sub *jqlgate.Subscription) error {
+	var err error
+	sub.Secrets = make([]jqlgate.Secret, len(d.Secrets))
+	for i, sec := range d.Secrets {
+		sub.Secrets[i] = jqlgate.Secret{CreatedAt: sec.CreatedAt.UTC(), ExpiresAt: sec.ExpiresAt.UTC()}
+		if sub.Secrets[i].Value, err = s.sealer.Open(sec.Value, secretContext(d.ID)); err != nil {
+			return err
+		}
+	}
+	if b := d.BasicAuth; b != nil {
+		sub.BasicAuth = &jqlgate.BasicAuth{Username: b.Username}
+		if sub.BasicAuth.Password, err = s.sealer.Open(b.Password, passwordContext(d.ID)); err != nil {
+			return err
+		}
+	}
+	if o := d.OAuth2; o != nil {
+		sub.OAuth2 = &jqlgate.ReceiverOAuth2{TokenURL: o.TokenURL, ClientID: o.ClientID, Scopes: o.Scopes, Audience: o.Audience}
+		if sub.OAuth2.ClientSecret, err = s.sealer.Open(o.ClientSecret, clientSecContext(d.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func headerDocs(h map[string]string) []headerDoc {
+	out := make([]headerDoc, 0, len(h))
+	for k, v := range h {
+		out = append(out, headerDoc{Name: k, Value: v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func headerMap(h []headerDoc) map[string]string {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(h))
+	for _, e := range h {
+		out[e.Name] = e.Value
+	}
+	return out
+}
+
+func durationsToMillis(ds []time.Duration) []int64 {
+	out := make([]int64, len(ds))
+	for i, d := range ds {
+		out[i] = d.Milliseconds()
+	}
+	return out
+}
+
+func millisToDurations(ms []int64) []time.Duration {
+	out := make([]time.Duration, len(ms))
+	for i, m := range ms {
+		out[i] = time.Duration(m) * time.Millisecond
+	}
+	return out
+}
+
+func jsonText(m map[string]any) (string, error) {
+	if len(m) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+// jsonObject decodes JSON text with numbers as json.Number, as the gateway
+// decodes request fields, so a stored filter compares like a fresh one.
+func jsonObject(s string) (map[string]any, error) {
+	if s == "" {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.UseNumber()
+	var m map[string]any
+	err := dec.Decode(&m)
+	return m, err
+}
