@@ -1,0 +1,173 @@
+package auth
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// ClientCredentials are a new client's id and its secret, shown once.
+type ClientCredentials struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+}
+
+// CreateClient stores a new client with the permissions in scope.
+func CreateClient(ctx context.Context, s ClientStore, name, scope string) (*ClientCredentials, error) {
+	perms, err := ParseScope(scope)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		return nil, jqlgate.Invalid("name", "a client needs a name")
+	}
+	id := jqlgate.NewID("cl")
+	secret := NewSecret()
+	now := time.Now().UTC()
+	c := &jqlgate.Client{ID: id, Name: name, SecretHash: HashSecret(id, secret), Permissions: perms, CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateClient(ctx, c); err != nil {
+		return nil, err
+	}
+	return &ClientCredentials{ClientID: id, ClientSecret: secret}, nil
+}
+
+// RotateClientSecret gives a client a new secret; the old one stops
+// working at once. Tokens already issued stay valid until they expire.
+func RotateClientSecret(ctx context.Context, s ClientStore, id string) (*ClientCredentials, error) {
+	if _, err := s.Client(ctx, id); err != nil {
+		return nil, err
+	}
+	secret := NewSecret()
+	if err := s.SetClientSecret(ctx, id, HashSecret(id, secret)); err != nil {
+		return nil, err
+	}
+	return &ClientCredentials{ClientID: id, ClientSecret: secret}, nil
+}
+
+// EnsureClient creates the all-permission client id with secret unless a
+// client with that id exists; it reports whether it created one.
+func EnsureClient(ctx context.Context, s ClientStore, id, secret string) (bool, error) {
+	if len(secret) < 16 {
+		return false, jqlgate.Invalid("client_secret", "the bootstrap client secret must have at least 16 characters")
+	}
+	_, err := s.Client(ctx, id)
+	if err == nil {
+		return false, nil
+	}
+	if jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
+		return false, err
+	}
+	now := time.Now().UTC()
+	c := &jqlgate.Client{ID: id, Name: "bootstrap", SecretHash: HashSecret(id, secret), Permissions: []string{"*"}, CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateClient(ctx, c); err != nil && jqlgate.ErrorCode(err) != jqlgate.ECONFLICT {
+		return false, err
+	}
+	return true, nil
+}
+
+// CreateAPIKey stores a new API key and returns the key, shown once.
+func CreateAPIKey(ctx context.Context, s APIKeyStore, name, scope string) (string, *jqlgate.APIKey, error) {
+	perms, err := ParseScope(scope)
+	if err != nil {
+		return "", nil, err
+	}
+	if name == "" {
+		return "", nil, jqlgate.Invalid("name", "an API key needs a name")
+	}
+	id := jqlgate.NewID("ak")
+	secret := NewSecret()
+	k := &jqlgate.APIKey{ID: id, Name: name, Hash: HashSecret(id, secret), Permissions: perms, CreatedAt: time.Now().UTC()}
+	if err := s.CreateAPIKey(ctx, k); err != nil {
+		return "", nil, err
+	}
+	return FormatAPIKey(id, secret), k, nil
+}
+
+// Users creates system users and logs them in.
+type Users struct {
+	Store  UserStore
+	Tokens *Tokens
+	// Cost is the bcrypt cost; bcrypt.DefaultCost when zero.
+	Cost int
+
+	dummyOnce sync.Once
+	dummy     []byte
+}
+
+// Create stores a new user with a bcrypt hash of password.
+func (u *Users) Create(ctx context.Context, username, password, scope string) (*jqlgate.User, error) {
+	perms, err := ParseScope(scope)
+	if err != nil {
+		return nil, err
+	}
+	if !validUsername(username) {
+		return nil, jqlgate.Invalid("username", "a username has 1 to 128 letters, digits or . _ @ -")
+	}
+	if len(password) < 8 || len(password) > 72 {
+		return nil, jqlgate.Invalid("password", "a password has 8 to 72 bytes")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), u.cost())
+	if err != nil {
+		return nil, jqlgate.Internal("auth.Users.Create", err)
+	}
+	user := &jqlgate.User{ID: jqlgate.NewID("usr"), Username: username, PasswordHash: hash, Permissions: perms, CreatedAt: time.Now().UTC()}
+	if err := u.Store.CreateUser(ctx, user); err != nil {
+		return nil, err
+	}
+	return user, nil
+}
+
+func (u *Users) cost() int {
+	if u.Cost == 0 {
+		return bcrypt.DefaultCost
+	}
+	return u.Cost
+}
+
+// Login checks a username and password and returns a user token. An
+// unknown user and a wrong password give the same error, after the same
+// bcrypt work.
+func (u *Users) Login(ctx context.Context, username, password string) (*jqlgate.UserToken, error) {
+	user, err := u.Store.UserByUsername(ctx, username)
+	if err != nil && jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
+		return nil, err
+	}
+	hash := u.dummyHash()
+	if user != nil {
+		hash = user.PasswordHash
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || user == nil {
+		return nil, &jqlgate.Error{Code: jqlgate.EUNAUTHORIZED, Message: "Invalid username or password."}
+	}
+	tok, c, err := u.Tokens.IssueUser(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	return &jqlgate.UserToken{Token: tok, UserID: user.ID, Username: user.Username, ExpiresAt: c.Expiry.Time()}, nil
+}
+
+// dummyHash is compared against when the user does not exist, so both
+// failures take as long.
+func (u *Users) dummyHash() []byte {
+	u.dummyOnce.Do(func() {
+		u.dummy, _ = bcrypt.GenerateFromPassword([]byte("jqlgate-no-such-user"), u.cost())
+	})
+	return u.dummy
+}
+
+func validUsername(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '@' || r == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

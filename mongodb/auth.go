@@ -1,0 +1,161 @@
+package mongodb
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// AuthStore keeps OAuth2 clients, API keys, system users and token signing
+// keys. All four collections are small, so updates here are cheap even on
+// the embedded store.
+type AuthStore struct {
+	clients, apiKeys, users, keys *mongo.Collection
+}
+
+// NewAuthStore returns the auth store in db.
+func NewAuthStore(db *mongo.Database) *AuthStore {
+	return &AuthStore{
+		clients: db.Collection("auth_clients"),
+		apiKeys: db.Collection("auth_api_keys"),
+		users:   db.Collection("auth_users"),
+		keys:    db.Collection("auth_signing_keys"),
+	}
+}
+
+// EnsureIndexes creates the unique username index.
+func (s *AuthStore) EnsureIndexes(ctx context.Context) error {
+	_, err := s.users.Indexes().CreateOne(Counted(ctx), mongo.IndexModel{
+		Keys: bson.D{{Key: "username", Value: 1}}, Options: options.Index().SetUnique(true).SetName("username_unique"),
+	})
+	return translate("mongodb.AuthStore.EnsureIndexes", err)
+}
+
+// CreateClient stores a new client; an existing id is ECONFLICT.
+func (s *AuthStore) CreateClient(ctx context.Context, c *jqlgate.Client) error {
+	_, err := s.clients.InsertOne(Counted(ctx), c)
+	return translate("mongodb.AuthStore.CreateClient", err)
+}
+
+// Client returns the client with id, or ENOTFOUND.
+func (s *AuthStore) Client(ctx context.Context, id string) (*jqlgate.Client, error) {
+	return authFind[jqlgate.Client](ctx, s.clients, id, "mongodb.AuthStore.Client")
+}
+
+// Clients returns every client, oldest first.
+func (s *AuthStore) Clients(ctx context.Context) ([]*jqlgate.Client, error) {
+	return authList[jqlgate.Client](ctx, s.clients, "mongodb.AuthStore.Clients")
+}
+
+// DeleteClient removes a client, or reports ENOTFOUND.
+func (s *AuthStore) DeleteClient(ctx context.Context, id string) error {
+	return authDelete(ctx, s.clients, id, "mongodb.AuthStore.DeleteClient")
+}
+
+// SetClientSecret replaces a client's secret hash.
+func (s *AuthStore) SetClientSecret(ctx context.Context, id string, hash []byte) error {
+	res, err := s.clients.UpdateByID(Counted(ctx), id, bson.M{"$set": bson.M{"secretHash": hash, "updatedAt": time.Now().UTC()}})
+	if err == nil && res.MatchedCount == 0 {
+		err = mongo.ErrNoDocuments
+	}
+	return translate("mongodb.AuthStore.SetClientSecret", err)
+}
+
+// CreateAPIKey stores a new API key.
+func (s *AuthStore) CreateAPIKey(ctx context.Context, k *jqlgate.APIKey) error {
+	_, err := s.apiKeys.InsertOne(Counted(ctx), k)
+	return translate("mongodb.AuthStore.CreateAPIKey", err)
+}
+
+// APIKey returns the API key with id, or ENOTFOUND.
+func (s *AuthStore) APIKey(ctx context.Context, id string) (*jqlgate.APIKey, error) {
+	return authFind[jqlgate.APIKey](ctx, s.apiKeys, id, "mongodb.AuthStore.APIKey")
+}
+
+// APIKeys returns every API key, oldest first.
+func (s *AuthStore) APIKeys(ctx context.Context) ([]*jqlgate.APIKey, error) {
+	return authList[jqlgate.APIKey](ctx, s.apiKeys, "mongodb.AuthStore.APIKeys")
+}
+
+// DeleteAPIKey removes an API key, or reports ENOTFOUND.
+func (s *AuthStore) DeleteAPIKey(ctx context.Context, id string) error {
+	return authDelete(ctx, s.apiKeys, id, "mongodb.AuthStore.DeleteAPIKey")
+}
+
+// CreateUser stores a new user; a taken username is ECONFLICT.
+func (s *AuthStore) CreateUser(ctx context.Context, u *jqlgate.User) error {
+	_, err := s.users.InsertOne(Counted(ctx), u)
+	return translate("mongodb.AuthStore.CreateUser", err)
+}
+
+// UserByUsername returns the user with username, or ENOTFOUND.
+func (s *AuthStore) UserByUsername(ctx context.Context, username string) (*jqlgate.User, error) {
+	var u jqlgate.User
+	err := s.users.FindOne(Counted(ctx), bson.M{"username": username}).Decode(&u)
+	if err != nil {
+		return nil, translate("mongodb.AuthStore.UserByUsername", err)
+	}
+	return &u, nil
+}
+
+// Users returns every user, oldest first.
+func (s *AuthStore) Users(ctx context.Context) ([]*jqlgate.User, error) {
+	return authList[jqlgate.User](ctx, s.users, "mongodb.AuthStore.Users")
+}
+
+// DeleteUser removes a user, or reports ENOTFOUND.
+func (s *AuthStore) DeleteUser(ctx context.Context, id string) error {
+	return authDelete(ctx, s.users, id, "mongodb.AuthStore.DeleteUser")
+}
+
+// CreateSigningKey stores a new signing key.
+func (s *AuthStore) CreateSigningKey(ctx context.Context, k *jqlgate.SigningKey) error {
+	_, err := s.keys.InsertOne(Counted(ctx), k)
+	return translate("mongodb.AuthStore.CreateSigningKey", err)
+}
+
+// SigningKeys returns every signing key.
+func (s *AuthStore) SigningKeys(ctx context.Context) ([]*jqlgate.SigningKey, error) {
+	return authList[jqlgate.SigningKey](ctx, s.keys, "mongodb.AuthStore.SigningKeys")
+}
+
+// RetireSigningKeys sets notAfter on every signing key still signing,
+// except keep.
+func (s *AuthStore) RetireSigningKeys(ctx context.Context, keep string, notAfter time.Time) error {
+	filter := bson.M{"_id": bson.M{"$ne": keep}, "notAfter": bson.M{"$exists": false}}
+	_, err := s.keys.UpdateMany(Counted(ctx), filter, bson.M{"$set": bson.M{"notAfter": notAfter.UTC()}})
+	return translate("mongodb.AuthStore.RetireSigningKeys", err)
+}
+
+func authFind[T any](ctx context.Context, c *mongo.Collection, id, op string) (*T, error) {
+	var v T
+	if err := c.FindOne(Counted(ctx), bson.M{"_id": id}).Decode(&v); err != nil {
+		return nil, translate(op, err)
+	}
+	return &v, nil
+}
+
+func authList[T any](ctx context.Context, c *mongo.Collection, op string) ([]*T, error) {
+	cur, err := c.Find(Counted(ctx), bson.M{}, options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}}))
+	if err != nil {
+		return nil, translate(op, err)
+	}
+	out := []*T{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, translate(op, err)
+	}
+	return out, nil
+}
+
+func authDelete(ctx context.Context, c *mongo.Collection, id, op string) error {
+	res, err := c.DeleteOne(Counted(ctx), bson.M{"_id": id})
+	if err == nil && res.DeletedCount == 0 {
+		err = mongo.ErrNoDocuments
+	}
+	return translate(op, err)
+}
