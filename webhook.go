@@ -126,4 +126,6 @@ type Attempt struct {
 	Duration        time.Duration     `json:"-"`
 	NextAttemptAt   time.Time         `json:"nextAttemptAt,omitzero"`
 	CreatedAt       time.Time         `json:"createdAt"`
+	// Node is the dispatcher node that owns the event (see Fanout.Node).
+	Node string `json:"-"`
 }

@@ -1,0 +1,207 @@
+package dispatcher
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// maxLogBody caps the response (and request) body kept in an attempt record.
+const maxLogBody = 64 << 10
+
+// recordRetry is how long a delivery waits when its attempt could not be
+// recorded; it is attempted again then (at least once beats at most once).
+const recordRetry = 5 * time.Second
+
+// worker sends deliveries until the queue closes.
+func (d *Dispatcher) worker() {
+	for {
+		dl := d.q.pop()
+		if dl == nil {
+			return
+		}
+		d.deliverOne(dl)
+	}
+}
+
+// deliverOne makes one attempt at dl and records its outcome.
+func (d *Dispatcher) deliverOne(dl *delivery) {
+	ctx := d.baseCtx
+	t := d.idx.get(dl.subID)
+	if t == nil {
+		d.q.done(dl)
+		d.finish(ctx, dl, &jqlgate.Attempt{Status: jqlgate.StatusFailed, Error: d.goneReason(ctx, dl.subID)})
+		return
+	}
+	if t.limiter != nil {
+		r := t.limiter.Reserve()
+		if wait := r.Delay(); wait > 0 {
+			r.Cancel()
+			d.q.done(dl)
+			dl.due = d.cfg.Now().Add(wait)
+			d.q.push(dl)
+			return
+		}
+	}
+	a, resp := d.send(ctx, t, dl)
+	d.q.done(dl)
+	d.judge(t, dl, a, resp)
+	if a.ResponseCode == http.StatusGone {
+		d.disable(ctx, dl.subID)
+	}
+	d.finish(ctx, dl, a)
+}
+
+// send makes the HTTP request under the subscription's timeout and
+// returns the attempt record so far and the response (body already read).
+func (d *Dispatcher) send(ctx context.Context, t *target, dl *delivery) (*jqlgate.Attempt, *http.Response) {
+	now := d.cfg.Now()
+	a := &jqlgate.Attempt{CreatedAt: now.UTC()}
+	actx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	req, body, err := d.buildRequest(actx, t, dl, now)
+	if err == nil {
+		err = authorize(req, t)
+	}
+	if err != nil {
+		a.Error = err.Error()
+		return a, nil
+	}
+	a.URL = req.URL.String()
+	a.RequestHeaders = redactHeaders(req.Header, t.sub.Headers)
+	a.RequestBody = capString(body)
+	start := time.Now()
+	resp, err := d.client.Do(req)
+	if err != nil {
+		a.Duration = time.Since(start)
+		a.Error = err.Error()
+		return a, nil
+	}
+	defer resp.Body.Close()
+	respBody, err := io.ReadAll(io.LimitReader(resp.Body, maxLogBody))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	a.Duration = time.Since(start)
+	a.ResponseCode = resp.StatusCode
+	a.ResponseHeaders = flatHeaders(resp.Header)
+	a.ResponseBody = string(respBody)
+	if err != nil {
+		a.Error = "reading response: " + err.Error()
+	}
+	return a, resp
+}
+
+// judge sets the attempt's status: 2xx is Done; 410 Gone is Failed (and
+// disables the subscription); anything else is retried by the
+// subscription's schedule, or Failed after the last retry.
+func (d *Dispatcher) judge(t *target, dl *delivery, a *jqlgate.Attempt, resp *http.Response) {
+	code := a.ResponseCode
+	switch {
+	case a.Error == "" && code >= 200 && code < 300:
+		a.Status = jqlgate.StatusDone
+		return
+	case code == http.StatusGone:
+		a.Status = jqlgate.StatusFailed
+		a.Error = "receiver answered 410 Gone; subscription disabled"
+		return
+	case a.Error == "" && code >= 300 && code < 400:
+		a.Error = "receiver answered a redirect, which is not followed"
+	case a.Error == "":
+		a.Error = "receiver answered " + http.StatusText(code)
+	}
+	wait, ok := d.nextDelay(t.sub, dl.attempt, retryAfter(resp, d.cfg.Now()))
+	if !ok {
+		a.Status = jqlgate.StatusFailed
+		return
+	}
+	a.Status = jqlgate.StatusResent
+	a.NextAttemptAt = d.cfg.Now().Add(wait).UTC()
+}
+
+// disable turns the subscription off after a 410 and cancels its other
+// pending deliveries.
+func (d *Dispatcher) disable(ctx context.Context, subID string) {
+	if d.cfg.Disabler == nil {
+		return
+	}
+	if err := d.cfg.Disabler.Disable(ctx, subID, "receiver answered 410 Gone"); err != nil {
+		d.log.Error("disable subscription", "subscription", subID, "error", err.Error())
+		return
+	}
+	if err := d.SubscriptionChanged(ctx, subID); err != nil {
+		d.log.Error("refresh subscription", "subscription", subID, "error", err.Error())
+	}
+}
+
+// finish records attempt a at dl durably, then either reschedules dl
+// (Resent) or marks it finished. If the record can't be written the
+// delivery stays pending and is attempted again later.
+func (d *Dispatcher) finish(ctx context.Context, dl *delivery, a *jqlgate.Attempt) {
+	a.DeliveryID, a.EventID, a.Event = dl.id, dl.fan.Event.ID, dl.fan.Event.Type
+	a.SubscriptionID, a.Attempt, a.Node = dl.subID, dl.attempt, dl.fan.Node
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = d.cfg.Now().UTC()
+	}
+	if err := d.cfg.Store.InsertAttempts(ctx, []*jqlgate.Attempt{a}); err != nil {
+		d.log.Error("record attempt", "delivery", dl.id, "error", err.Error())
+		dl.due = d.cfg.Now().Add(recordRetry)
+		d.q.push(dl)
+		return
+	}
+	d.metrics.observe(a, dl.fan.Accepted, d.cfg.Now())
+	if a.Status == jqlgate.StatusResent {
+		dl.attempt++
+		dl.due = a.NextAttemptAt
+		d.q.push(dl)
+		return
+	}
+	d.track.finish(dl.fan.Event.ID)
+}
+
+// redactHeaders copies request headers for the log: Authorization is
+// dropped, and custom headers that look like credentials are redacted.
+func redactHeaders(h http.Header, custom map[string]string) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		if strings.EqualFold(k, "Authorization") || len(v) == 0 {
+			continue
+		}
+		out[k] = v[0]
+	}
+	for k := range custom {
+		if sensitiveHeader(k) {
+			out[http.CanonicalHeaderKey(k)] = "[redacted]"
+		}
+	}
+	return out
+}
+
+func sensitiveHeader(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"auth", "key", "token", "secret", "cookie", "password", "signature-key"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func flatHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		if len(v) > 0 {
+			out[k] = capString([]byte(strings.Join(v, ", ")))
+		}
+	}
+	return out
+}
+
+func capString(b []byte) string {
+	if len(b) > maxLogBody {
+		b = b[:maxLogBody]
+	}
+	return string(b)
+}

@@ -1,0 +1,169 @@
+// Package dispatcher fans events out to the webhook subscriptions that
+// match them and delivers each one, signed, retried and recorded.
+//
+// The hot path is insert-only, because the embedded store's updates scan
+// their collection: an accepted event is inserted once with the ids of the
+// subscriptions it goes to (concurrent publishers share one batched insert),
+// and every attempt is inserted as its own record; the terminal one (Done or
+// Failed) finishes the delivery. Pending deliveries live in memory. Each
+// process checkpoints a watermark (the acceptance time of its oldest
+// unfinished event) in a tiny nodes collection; after a crash it reads its
+// events from the watermark on, and the attempts made since, and resumes
+// every delivery that had not finished.
+package dispatcher
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// Config are a Dispatcher's collaborators and settings. Store and Source
+// are required.
+type Config struct {
+	Store  Store
+	Source Source
+	// Disabler turns off subscriptions whose receiver answered 410; nil
+	// leaves them enabled (the delivery still fails).
+	Disabler Disabler
+	// Node names this process in the store; it must stay the same across
+	// restarts for recovery to find its events.
+	Node string
+	// Policy decides which receiver addresses are reachable.
+	Policy jqlgate.AddrPolicy
+	// Resolve resolves receiver host names; nil uses the system resolver.
+	Resolve ResolveFunc
+	// Transport replaces the guarded receiver transport (tests only).
+	Transport http.RoundTripper
+	// Workers is the number of concurrent attempts (default 64).
+	Workers int
+	// Version goes into the User-Agent, "jqlgate/<version>".
+	Version string
+	// Registry receives the dispatcher's metrics; nil registers none.
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+	// Now and Rand (in [0,1), for retry jitter) default to the real ones.
+	Now  func() time.Time
+	Rand func() float64
+	// Tick is how often the node checkpoints and polls the subscription
+	// version (default 1 s).
+	Tick time.Duration
+}
+
+// Dispatcher accepts events and delivers them to webhooks.
+type Dispatcher struct {
+	cfg         Config
+	log         *slog.Logger
+	client      *http.Client
+	tokenClient *http.Client
+	idx         *index
+	q           *queue
+	track       *tracker
+	metrics     *metrics
+	reloadMu    sync.Mutex
+
+	baseCtx context.Context // attempts derive their timeouts from it
+	stopCh  chan struct{}
+	wg      sync.WaitGroup // background goroutines
+
+	gate     sync.RWMutex // held shared by publishers, exclusively by Close
+	closed   bool
+	started  bool
+	stopOnce sync.Once
+}
+
+// New returns a dispatcher; call Start to begin delivering.
+func New(cfg Config) *Dispatcher {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 64
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Float64
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Node == "" {
+		cfg.Node = "node"
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	d := &Dispatcher{cfg: cfg, log: cfg.Logger.With("component", "dispatcher"), idx: newIndex(),
+		track: newTracker(cfg.Now), stopCh: make(chan struct{}), baseCtx: context.Background()}
+	transport := cfg.Transport
+	if transport == nil {
+		transport = newTransport(cfg.Policy, cfg.Resolve)
+	}
+	d.client = newClient(transport)
+	d.tokenClient = &http.Client{Transport: transport, Timeout: defaultTimeout, CheckRedirect: d.client.CheckRedirect}
+	d.q = newQueue(cfg.Now, d.limit)
+	d.metrics = newMetrics(cfg.Registry, d)
+	return d
+}
+
+// Node returns the name this dispatcher checkpoints under.
+func (d *Dispatcher) Node() string { return d.cfg.Node }
+
+func (d *Dispatcher) limit(subID string) int {
+	if t := d.idx.get(subID); t != nil {
+		return t.maxInFlight
+	}
+	return defaultMaxInFlight
+}
+
+// errClosed answers publishers once the dispatcher is closing.
+var errClosed = &jqlgate.Error{Code: jqlgate.EUNAVAILABLE, Message: "The server is shutting down.", RetryAfter: time.Second}
+
+// Publish makes events durable, each with the subscriptions it fans out to,
+// and returns once they are; delivery follows. Concurrent publishers share
+// one batched insert. Events without an ID or Timestamp get them.
+func (d *Dispatcher) Publish(ctx context.Context, events ...*jqlgate.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	d.gate.RLock()
+	defer d.gate.RUnlock()
+	if d.closed {
+		return errClosed
+	}
+	if err := d.ensureIndex(ctx); err != nil {
+		return err
+	}
+	fans := make([]*jqlgate.Fanout, len(events))
+	for i, ev := range events {
+		if ev.ID == "" {
+			ev.ID = jqlgate.NewID("evt")
+		}
+		if ev.Timestamp.IsZero() {
+			ev.Timestamp = d.cfg.Now().UTC()
+		}
+		fans[i] = &jqlgate.Fanout{Event: ev, Targets: d.idx.match(ev), Node: d.cfg.Node}
+	}
+	d.track.hold(fans)
+	if err := d.cfg.Store.InsertEvents(ctx, fans); err != nil {
+		d.track.drop(fans)
+		return err
+	}
+	d.metrics.accepted.Add(float64(len(fans)))
+	for _, f := range fans {
+		for _, sub := range f.Targets {
+			d.q.push(&delivery{id: DeliveryID(f.Event.ID, sub), fan: f, subID: sub, attempt: 1, due: f.Accepted, heapIdx: -1})
+		}
+	}
+	d.track.release(fans)
+	return nil
+}

@@ -1,0 +1,122 @@
+package dispatcher
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// target is one enabled subscription as the dispatcher uses it: parsed
+// filter, limits and a cached receiver token source.
+type target struct {
+	sub         *jqlgate.Subscription
+	conds       []jqlgate.Condition
+	filterErr   error
+	limiter     *rate.Limiter // nil: no rate limit
+	tokens      oauth2.TokenSource
+	maxInFlight int
+	timeout     time.Duration
+}
+
+// matches reports whether ev passes the subscription's filter. A filter
+// that does not parse matches nothing (it was validated when saved, so
+// this only happens if the stored filter was damaged).
+func (t *target) matches(ev *jqlgate.Event) bool {
+	if t.filterErr != nil {
+		return false
+	}
+	return len(t.conds) == 0 || jqlgate.MatchConditions(t.conds, ev.Data)
+}
+
+// index holds the enabled subscriptions by trigger: exact
+// ("app.Model:action"), model wildcard ("app.Model:*") and "*".
+type index struct {
+	mu        sync.RWMutex
+	byID      map[string]*target
+	byTrigger map[string][]*target
+	version   int64
+	loaded    bool
+}
+
+func newIndex() *index {
+	return &index{byID: map[string]*target{}, byTrigger: map[string][]*target{}}
+}
+
+// triggerKeys are the triggers an event type is delivered to.
+func triggerKeys(eventType string) []string {
+	keys := []string{eventType, "*"}
+	if i := strings.LastIndexByte(eventType, ':'); i > 0 {
+		keys = append(keys, eventType[:i]+":*")
+	}
+	return keys
+}
+
+// match returns the ids of the subscriptions ev goes to.
+func (ix *index) match(ev *jqlgate.Event) []string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var ids []string
+	for _, k := range triggerKeys(ev.Type) {
+		for _, t := range ix.byTrigger[k] {
+			if t.matches(ev) {
+				ids = append(ids, t.sub.ID)
+			}
+		}
+	}
+	return ids
+}
+
+// get returns the target for an enabled subscription, or nil.
+func (ix *index) get(id string) *target {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.byID[id]
+}
+
+// replace installs a full set of targets and returns the ids that were
+// indexed before and are not now.
+func (ix *index) replace(targets map[string]*target, version int64) []string {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	var gone []string
+	for id := range ix.byID {
+		if targets[id] == nil {
+			gone = append(gone, id)
+		}
+	}
+	ix.byID = targets
+	ix.rebuildLocked()
+	ix.version = version
+	ix.loaded = true
+	return gone
+}
+
+// put adds or replaces one target; a nil target removes id.
+func (ix *index) put(id string, t *target) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if t == nil {
+		delete(ix.byID, id)
+	} else {
+		ix.byID[id] = t
+	}
+	ix.rebuildLocked()
+}
+
+func (ix *index) rebuildLocked() {
+	ix.byTrigger = make(map[string][]*target, len(ix.byID))
+	for _, t := range ix.byID {
+		ix.byTrigger[t.sub.Trigger] = append(ix.byTrigger[t.sub.Trigger], t)
+	}
+}
+
+func (ix *index) state() (loaded bool, version int64) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.loaded, ix.version
+}

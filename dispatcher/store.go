@@ -1,0 +1,51 @@
+package dispatcher
+
+import (
+	"context"
+	"time"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// Store keeps the dispatcher's durable state, insert-only on the hot path
+// (mongodb.DeliveryStore implements it).
+type Store interface {
+	// InsertEvents makes accepted events durable; concurrent callers
+	// share one batched insert.
+	InsertEvents(ctx context.Context, fans []*jqlgate.Fanout) error
+	// InsertAttempts makes attempt records durable, batched likewise.
+	InsertAttempts(ctx context.Context, attempts []*jqlgate.Attempt) error
+	// Heartbeat records node's liveness and watermark.
+	Heartbeat(ctx context.Context, node string, watermark time.Time) error
+	// Watermark returns node's last watermark (zero if none).
+	Watermark(ctx context.Context, node string) (time.Time, error)
+	// EventsSince returns node's events accepted at or after since.
+	EventsSince(ctx context.Context, node string, since time.Time) ([]*jqlgate.Fanout, error)
+	// AttemptsSince returns attempts at node's events made at or after
+	// since.
+	AttemptsSince(ctx context.Context, node string, since time.Time) ([]*jqlgate.Attempt, error)
+}
+
+// Source lists webhook subscriptions, with secrets decrypted (the
+// subscription store implements it).
+type Source interface {
+	// ListEnabled returns every enabled subscription of every owner.
+	ListEnabled(ctx context.Context) ([]*jqlgate.Subscription, error)
+	// Get returns one subscription, enabled or not; ENOTFOUND if gone.
+	Get(ctx context.Context, id string) (*jqlgate.Subscription, error)
+	// Version is a counter that changes whenever any subscription does.
+	Version(ctx context.Context) (int64, error)
+}
+
+// Disabler turns a subscription off, as after a receiver answers 410 Gone.
+type Disabler interface {
+	Disable(ctx context.Context, id, reason string) error
+}
+
+// DisablerFunc adapts a function to Disabler.
+type DisablerFunc func(ctx context.Context, id, reason string) error
+
+// Disable calls f.
+func (f DisablerFunc) Disable(ctx context.Context, id, reason string) error {
+	return f(ctx, id, reason)
+}

@@ -1,0 +1,247 @@
+package mongodb
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// DeliveryStore keeps the dispatcher's state insert-only: accepted events
+// (with the subscriptions they fan out to) in "events", one document per
+// delivery attempt in "attempts", and a small "nodes" collection with one
+// checkpoint per dispatcher process. Only the nodes documents are ever
+// updated; that collection stays tiny, so its updates are cheap even on the
+// embedded store, where updates scan their collection.
+type DeliveryStore struct {
+	events   *mongo.Collection
+	attempts *mongo.Collection
+	nodes    *mongo.Collection
+
+	eventBatch   *Batcher
+	attemptBatch *Batcher
+}
+
+// NewDeliveryStore returns the delivery store in db. Its inserts are group
+// committed; call Close to flush them.
+func NewDeliveryStore(db *mongo.Database) *DeliveryStore {
+	s := &DeliveryStore{
+		events:   db.Collection("events"),
+		attempts: db.Collection("attempts"),
+		nodes:    db.Collection("nodes"),
+	}
+	s.eventBatch = NewBatcher(s.events, BatcherOptions{})
+	s.attemptBatch = NewBatcher(s.attempts, BatcherOptions{})
+	return s
+}
+
+// EnsureIndexes creates the indexes recovery and the log views use.
+func (s *DeliveryStore) EnsureIndexes(ctx context.Context) error {
+	specs := []struct {
+		coll *mongo.Collection
+		keys bson.D
+	}{
+		{s.events, bson.D{{Key: "node", Value: 1}, {Key: "ts", Value: 1}}},
+		{s.events, bson.D{{Key: "ts", Value: -1}}},
+		{s.attempts, bson.D{{Key: "node", Value: 1}, {Key: "created_at", Value: 1}}},
+		{s.attempts, bson.D{{Key: "delivery_id", Value: 1}}},
+		{s.attempts, bson.D{{Key: "subscription_id", Value: 1}, {Key: "created_at", Value: -1}}},
+	}
+	for _, sp := range specs {
+		if _, err := sp.coll.Indexes().CreateOne(Counted(ctx), mongo.IndexModel{Keys: sp.keys}); err != nil {
+			return translate("create delivery indexes", err)
+		}
+	}
+	return nil
+}
+
+// Close flushes pending inserts.
+func (s *DeliveryStore) Close(ctx context.Context) error {
+	err := s.eventBatch.Close(ctx)
+	if aerr := s.attemptBatch.Close(ctx); err == nil {
+		err = aerr
+	}
+	return err
+}
+
+type eventDoc struct {
+	ID        string         `bson:"_id"`
+	Type      string         `bson:"type"`
+	EntityID  string         `bson:"entity_id,omitempty"`
+	Data      map[string]any `bson:"data,omitempty"`
+	Changed   []string       `bson:"changed,omitempty"`
+	Timestamp time.Time      `bson:"timestamp"`
+	Accepted  time.Time      `bson:"ts"`
+	Targets   []string       `bson:"targets"`
+	Node      string         `bson:"node"`
+}
+
+func toEventDoc(f *jqlgate.Fanout) eventDoc {
+	ev := f.Event
+	targets := f.Targets
+	if targets == nil {
+		targets = []string{}
+	}
+	return eventDoc{ID: ev.ID, Type: ev.Type, EntityID: ev.EntityID, Data: ev.Data, Changed: ev.Changed,
+		Timestamp: ev.Timestamp, Accepted: f.Accepted, Targets: targets, Node: f.Node}
+}
+
+func (d *eventDoc) fanout() *jqlgate.Fanout {
+	return &jqlgate.Fanout{
+		Event:   &jqlgate.Event{ID: d.ID, Type: d.Type, EntityID: d.EntityID, Data: d.Data, Changed: d.Changed, Timestamp: d.Timestamp.UTC()},
+		Targets: d.Targets, Node: d.Node, Accepted: d.Accepted.UTC(),
+	}
+}
+
+// InsertEvents stores accepted events and returns once they are durable.
+// Concurrent callers share one batched insert.
+func (s *DeliveryStore) InsertEvents(ctx context.Context, fans []*jqlgate.Fanout) error {
+	docs := make([]any, len(fans))
+	for i, f := range fans {
+		docs[i] = toEventDoc(f)
+	}
+	return s.eventBatch.InsertMany(ctx, docs)
+}
+
+// EventsSince returns node's events accepted at or after since, oldest
+// first.
+func (s *DeliveryStore) EventsSince(ctx context.Context, node string, since time.Time) ([]*jqlgate.Fanout, error) {
+	filter := bson.D{{Key: "node", Value: node}, {Key: "ts", Value: bson.D{{Key: "$gte", Value: since}}}}
+	cur, err := s.events.Find(Counted(ctx), filter, options.Find().SetSort(bson.D{{Key: "ts", Value: 1}}))
+	if err != nil {
+		return nil, translate("find events", err)
+	}
+	var docs []eventDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate("find events", err)
+	}
+	out := make([]*jqlgate.Fanout, len(docs))
+	for i := range docs {
+		out[i] = docs[i].fanout()
+	}
+	return out, nil
+}
+
+type attemptDoc struct {
+	ID              string            `bson:"_id"`
+	DeliveryID      string            `bson:"delivery_id"`
+	EventID         string            `bson:"event_id"`
+	Event           string            `bson:"event"`
+	SubscriptionID  string            `bson:"subscription_id"`
+	Attempt         int               `bson:"attempt"`
+	Status          string            `bson:"status"`
+	URL             string            `bson:"url"`
+	RequestHeaders  map[string]string `bson:"request_headers,omitempty"`
+	RequestBody     string            `bson:"request_body,omitempty"`
+	ResponseCode    int               `bson:"response_code"`
+	ResponseHeaders map[string]string `bson:"response_headers,omitempty"`
+	ResponseBody    string            `bson:"response_body,omitempty"`
+	Error           string            `bson:"error,omitempty"`
+	DurationMS      float64           `bson:"duration_ms"`
+	NextAttemptAt   time.Time         `bson:"next_attempt_at,omitzero"`
+	CreatedAt       time.Time         `bson:"created_at"`
+	Node            string            `bson:"node"`
+}
+
+func toAttemptDoc(a *jqlgate.Attempt) attemptDoc {
+	if a.ID == "" {
+		a.ID = jqlgate.NewID("att")
+	}
+	return attemptDoc{ID: a.ID, DeliveryID: a.DeliveryID, EventID: a.EventID, Event: a.Event,
+		SubscriptionID: a.SubscriptionID, Attempt: a.Attempt, Status: a.Status, URL: a.URL,
+		RequestHeaders: a.RequestHeaders, RequestBody: a.RequestBody, ResponseCode: a.ResponseCode,
+		ResponseHeaders: a.ResponseHeaders, ResponseBody: a.ResponseBody, Error: a.Error,
+		DurationMS: float64(a.Duration) / float64(time.Millisecond), NextAttemptAt: a.NextAttemptAt,
+		CreatedAt: a.CreatedAt, Node: a.Node}
+}
+
+func (d *attemptDoc) attempt() *jqlgate.Attempt {
+	a := &jqlgate.Attempt{ID: d.ID, DeliveryID: d.DeliveryID, EventID: d.EventID, Event: d.Event,
+		SubscriptionID: d.SubscriptionID, Attempt: d.Attempt, Status: d.Status, URL: d.URL,
+		RequestHeaders: d.RequestHeaders, RequestBody: d.RequestBody, ResponseCode: d.ResponseCode,
+		ResponseHeaders: d.ResponseHeaders, ResponseBody: d.ResponseBody, Error: d.Error,
+		Duration: time.Duration(d.DurationMS * float64(time.Millisecond)), CreatedAt: d.CreatedAt.UTC(), Node: d.Node}
+	if !d.NextAttemptAt.IsZero() {
+		a.NextAttemptAt = d.NextAttemptAt.UTC()
+	}
+	return a
+}
+
+// InsertAttempts records delivery attempts and returns once they are
+// durable. Concurrent callers share one batched insert. Attempts without an
+// ID get one.
+func (s *DeliveryStore) InsertAttempts(ctx context.Context, attempts []*jqlgate.Attempt) error {
+	docs := make([]any, len(attempts))
+	for i, a := range attempts {
+		docs[i] = toAttemptDoc(a)
+	}
+	return s.attemptBatch.InsertMany(ctx, docs)
+}
+
+// AttemptsSince returns the attempts at deliveries of node's events made at
+// or after since. Every attempt at an event accepted at or after since is
+// among them, because an attempt is never older than its event.
+func (s *DeliveryStore) AttemptsSince(ctx context.Context, node string, since time.Time) ([]*jqlgate.Attempt, error) {
+	filter := bson.D{{Key: "node", Value: node}, {Key: "created_at", Value: bson.D{{Key: "$gte", Value: since}}}}
+	cur, err := s.attempts.Find(Counted(ctx), filter)
+	if err != nil {
+		return nil, translate("find attempts", err)
+	}
+	var docs []attemptDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate("find attempts", err)
+	}
+	out := make([]*jqlgate.Attempt, len(docs))
+	for i := range docs {
+		out[i] = docs[i].attempt()
+	}
+	return out, nil
+}
+
+// Checkpoint is one dispatcher node's progress marker.
+type Checkpoint struct {
+	Node      string    `bson:"_id"`
+	Heartbeat time.Time `bson:"heartbeat"`
+	// Watermark is the acceptance time of the oldest event the node still
+	// has unfinished deliveries for: recovery starts reading there.
+	Watermark time.Time `bson:"watermark"`
+}
+
+// Heartbeat records that node is alive and how far its deliveries have
+// progressed.
+func (s *DeliveryStore) Heartbeat(ctx context.Context, node string, watermark time.Time) error {
+	update := bson.D{{Key: "$set", Value: bson.D{{Key: "heartbeat", Value: time.Now().UTC()}, {Key: "watermark", Value: watermark.UTC()}}}}
+	_, err := s.nodes.UpdateOne(Counted(ctx), bson.D{{Key: "_id", Value: node}}, update, options.UpdateOne().SetUpsert(true))
+	return translate("heartbeat", err)
+}
+
+// Watermark returns node's last recorded watermark, or the zero time when
+// the node has never checkpointed.
+func (s *DeliveryStore) Watermark(ctx context.Context, node string) (time.Time, error) {
+	var cp Checkpoint
+	err := s.nodes.FindOne(Counted(ctx), bson.D{{Key: "_id", Value: node}}).Decode(&cp)
+	if err == mongo.ErrNoDocuments {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, translate("find checkpoint", err)
+	}
+	return cp.Watermark.UTC(), nil
+}
+
+// Nodes returns every node's checkpoint.
+func (s *DeliveryStore) Nodes(ctx context.Context) ([]Checkpoint, error) {
+	cur, err := s.nodes.Find(Counted(ctx), bson.D{})
+	if err != nil {
+		return nil, translate("find nodes", err)
+	}
+	var out []Checkpoint
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, translate("find nodes", err)
+	}
+	return out, nil
+}
