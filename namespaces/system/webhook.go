@@ -1,0 +1,137 @@
+package system
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/jqlgate/jqlgate"
+	"github.com/jqlgate/jqlgate/namespaces"
+)
+
+// WebhookNamespace is the namespace of webhook subscriptions.
+const WebhookNamespace = "system.Webhook"
+
+// WebhookStore keeps subscriptions. Every method but Create is scoped to
+// one owner: another owner's subscription is ENOTFOUND.
+type WebhookStore interface {
+	// Create inserts sub, or returns the owner's existing subscription with
+	// the same prefix, trigger and URL and created false.
+	Create(ctx context.Context, sub *jqlgate.Subscription) (_ *jqlgate.Subscription, created bool, err error)
+	GetOwned(ctx context.Context, owner, id string) (*jqlgate.Subscription, error)
+	FindByKey(ctx context.Context, owner, prefix, trigger, webhookURL string) (*jqlgate.Subscription, error)
+	List(ctx context.Context, q jqlgate.SubscriptionQuery) ([]*jqlgate.Subscription, int, error)
+	Update(ctx context.Context, sub *jqlgate.Subscription) error
+	Delete(ctx context.Context, owner, id string) error
+}
+
+// Catalogue lists the events subscriptions can be triggered by.
+type Catalogue interface {
+	EventTypes() []jqlgate.EventType
+}
+
+// Notifier learns about every subscription write, so the dispatcher can
+// refresh its index and cancel pending deliveries of a subscription that
+// was removed or disabled.
+type Notifier interface {
+	SubscriptionChanged(ctx context.Context, id string)
+}
+
+// Resolver resolves a receiver's host name (net.DefaultResolver does).
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+// WebhookDeps are what the system.Webhook handlers need.
+type WebhookDeps struct {
+	Store     WebhookStore
+	Catalogue Catalogue
+	// Notifier is told about every write; nil tells no one.
+	Notifier Notifier
+	// Policy decides which receiver URLs and addresses are acceptable.
+	Policy jqlgate.AddrPolicy
+	// Resolver resolves receiver hosts at subscribe time; nil uses
+	// net.DefaultResolver. The dispatcher checks again when it connects.
+	Resolver Resolver
+	// Now is the clock; nil uses time.Now.
+	Now func() time.Time
+}
+
+// webhooks holds the system.Webhook handlers.
+type webhooks struct {
+	WebhookDeps
+}
+
+// RegisterWebhook registers every system.Webhook intent on m.
+func RegisterWebhook(m *namespaces.Mux, deps WebhookDeps) {
+	if deps.Resolver == nil {
+		deps.Resolver = net.DefaultResolver
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	w := &webhooks{deps}
+	routes := []struct {
+		intent string
+		fn     func(context.Context, *jqlgate.Command) (*jqlgate.Result, error)
+	}{
+		{"subscribeToWebhook", w.subscribe},
+		{"unsubscribeFromWebhook", w.unsubscribe},
+		{"listWebhooks", w.list},
+		{"getWebhook", w.get},
+		{"updateWebhook", w.update},
+		{"enableWebhook", w.enable},
+		{"disableWebhook", w.disable},
+		{"getWebhookSecret", w.getSecret},
+		{"rotateWebhookSecret", w.rotateSecret},
+		{"listEvents", w.listEvents},
+	}
+	for _, r := range routes {
+		m.HandleFunc(WebhookNamespace, jqlgate.SchemaController, r.intent, r.fn, webhookSpecs[r.intent])
+	}
+}
+
+// owner returns the owner key of the caller.
+func owner(cmd *jqlgate.Command) (string, error) {
+	if cmd.Principal == nil {
+		return "", jqlgate.Errorf(jqlgate.EUNAUTHORIZED, "Authentication is required.")
+	}
+	return cmd.Principal.Owner(), nil
+}
+
+// now returns the current time as the store keeps it: UTC, milliseconds.
+func (w *webhooks) now() time.Time {
+	return w.Now().UTC().Truncate(time.Millisecond)
+}
+
+func (w *webhooks) notify(ctx context.Context, id string) {
+	if w.Notifier != nil {
+		w.Notifier.SubscriptionChanged(ctx, id)
+	}
+}
+
+// notFound is the answer for a subscription the caller does not own or
+// that does not exist: the two are indistinguishable on purpose.
+func notFound(err error) error {
+	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
+		return &jqlgate.Error{Code: jqlgate.ENOTFOUND, Message: "Webhook subscription not found.", Field: "id", Err: err}
+	}
+	return err
+}
+
+// ownedByID reads the "id" field and returns the caller's subscription.
+func (w *webhooks) ownedByID(ctx context.Context, cmd *jqlgate.Command, allowed ...string) (*jqlgate.Subscription, error) {
+	own, err := owner(cmd)
+	if err != nil {
+		return nil, err
+	}
+	r := &reader{}
+	r.unknown(cmd.Fields, append(allowed, "id")...)
+	id := r.required(cmd.Fields, "id")
+	if err := r.err(); err != nil {
+		return nil, err
+	}
+	sub, err := w.Store.GetOwned(ctx, own, id)
+	return sub, notFound(err)
+}

@@ -1,0 +1,117 @@
+package system
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// resolveTimeout bounds the DNS lookup of a receiver host at subscribe time.
+const resolveTimeout = 5 * time.Second
+
+// checkForm reports the problems of a subscription that need no lookup:
+// required fields, the URL's form, the trigger against the catalogue, and
+// options that exclude each other. r already holds the field problems.
+func (w *webhooks) checkForm(r *reader, sub *jqlgate.Subscription) {
+	for field, v := range map[string]string{"prefix": sub.Prefix, "trigger": sub.Trigger, "webhookUrl": sub.WebhookURL} {
+		if v == "" && !r.failed(field) {
+			r.fail(field, "is required")
+		}
+	}
+	if sub.WebhookURL != "" && !r.failed("webhookUrl") {
+		_, err := w.Policy.CheckURL("webhookUrl", sub.WebhookURL)
+		r.merge(err)
+	}
+	if sub.Trigger != "" && !r.failed("trigger") {
+		r.merge(w.checkTrigger(sub.Trigger))
+	}
+	if sub.BasicAuth != nil && sub.OAuth2 != nil {
+		r.fail("oauth2", "can't be combined with basicAuth: both set the Authorization header")
+	}
+	if _, ok := sub.Headers["Authorization"]; ok && (sub.BasicAuth != nil || sub.OAuth2 != nil) {
+		r.fail("headers.Authorization", "can't be set together with basicAuth or oauth2")
+	}
+	if sub.OAuth2 != nil && !r.failed("oauth2.tokenUrl") {
+		_, err := w.Policy.CheckURL("oauth2.tokenUrl", sub.OAuth2.TokenURL)
+		r.merge(err)
+	}
+	slices.SortStableFunc(r.errs, func(a, b jqlgate.FieldError) int { return strings.Compare(a.Field, b.Field) })
+}
+
+// validate checks sub completely: its form (EINVALID listing every
+// problem), the caller's right to read the trigger's records (EFORBIDDEN),
+// then where its URLs resolve (EINVALID). resolve is false when the URLs
+// did not change and need no new lookup.
+func (w *webhooks) validate(ctx context.Context, r *reader, p *jqlgate.Principal, sub *jqlgate.Subscription, resolve bool) error {
+	w.checkForm(r, sub)
+	if err := r.err(); err != nil {
+		return err
+	}
+	if err := checkReadPermission(p, sub.Trigger); err != nil {
+		return err
+	}
+	if !resolve {
+		return nil
+	}
+	if err := w.checkHost(ctx, "webhookUrl", sub.WebhookURL); err != nil {
+		return err
+	}
+	if sub.OAuth2 != nil {
+		return w.checkHost(ctx, "oauth2.tokenUrl", sub.OAuth2.TokenURL)
+	}
+	return nil
+}
+
+// checkHost resolves the host of a checked URL and refuses it if any of its
+// addresses is one webhooks may not reach.
+func (w *webhooks) checkHost(ctx context.Context, field, raw string) error {
+	u, err := w.Policy.CheckURL(field, raw)
+	if err != nil {
+		return err
+	}
+	host := u.Hostname()
+	if addr, err := netip.ParseAddr(host); err == nil {
+		return w.checkAddrs(field, host, []netip.Addr{addr})
+	}
+	if looksNumeric(host) {
+		return jqlgate.Invalid(field, "host %s is not a valid IP address", host)
+	}
+	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
+	defer cancel()
+	addrs, err := w.Resolver.LookupNetIP(ctx, "ip", host)
+	if err != nil || len(addrs) == 0 {
+		return jqlgate.Invalid(field, "host %s does not resolve", host)
+	}
+	return w.checkAddrs(field, host, addrs)
+}
+
+func (w *webhooks) checkAddrs(field, host string, addrs []netip.Addr) error {
+	for _, a := range addrs {
+		// A zone would make every prefix check miss: compare without it.
+		if w.Policy.AllowedAddr(a.WithZone("")) {
+			continue
+		}
+		if a.String() == host {
+			return jqlgate.Invalid(field, "address %s is loopback, private, link-local or otherwise reserved; webhooks may not reach it", host)
+		}
+		return jqlgate.Invalid(field, "host %s resolves to %s, a loopback, private, link-local or otherwise reserved address that webhooks may not reach", host, a)
+	}
+	return nil
+}
+
+// looksNumeric reports whether host is made of digits, dots and hex like a
+// numeric address (2130706433, 0x7f.1) that some resolvers accept.
+func looksNumeric(host string) bool {
+	last := host[strings.LastIndexByte(host, '.')+1:]
+	if last == "" {
+		return false
+	}
+	if strings.HasPrefix(strings.ToLower(last), "0x") {
+		return true
+	}
+	return strings.Trim(last, "0123456789") == ""
+}

@@ -1,0 +1,115 @@
+package system
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// System events about subscriptions themselves.
+const (
+	EventWebhookDisabled = WebhookNamespace + ":disabled"
+	EventWebhookEnabled  = WebhookNamespace + ":enabled"
+)
+
+// systemEvents are the events system.Webhook adds to the catalogue.
+var systemEvents = []jqlgate.EventType{
+	{
+		Name:        EventWebhookDisabled,
+		Description: "A subscription was disabled: by its owner, or by the dispatcher when its receiver answered 410 Gone or kept failing.",
+		Example:     subscriptionEventExample(false, "The receiver answered 410 Gone."),
+	},
+	{
+		Name:        EventWebhookEnabled,
+		Description: "A subscription was enabled again.",
+		Example:     subscriptionEventExample(true, ""),
+	},
+}
+
+func subscriptionEventExample(enabled bool, reason string) map[string]any {
+	data := map[string]any{
+		"id": "sub_01hx0000000000000000000000", "prefix": "YourAppPrefix",
+		"trigger": "profile.Customer:create", "webhookUrl": "https://yourapp.com/webhooks/handle",
+		"enabled": enabled,
+	}
+	if reason != "" {
+		data["disabledReason"] = reason
+	}
+	return data
+}
+
+// events returns the whole trigger catalogue, sorted by name.
+func (w *webhooks) events() []jqlgate.EventType {
+	var out []jqlgate.EventType
+	if w.Catalogue != nil {
+		out = append(out, w.Catalogue.EventTypes()...)
+	}
+	out = append(out, systemEvents...)
+	slices.SortFunc(out, func(a, b jqlgate.EventType) int { return strings.Compare(a.Name, b.Name) })
+	return slices.CompactFunc(out, func(a, b jqlgate.EventType) bool { return a.Name == b.Name })
+}
+
+// triggers returns every valid trigger: "*", each namespace's "app.Model:*"
+// and each event name, sorted.
+func (w *webhooks) triggers() []string {
+	out := []string{"*"}
+	for _, e := range w.events() {
+		ns, _, _ := strings.Cut(e.Name, ":")
+		out = append(out, ns+":*", e.Name)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// checkTrigger refuses a trigger that matches no event of the catalogue.
+func (w *webhooks) checkTrigger(trigger string) error {
+	valid := w.triggers()
+	if _, found := slices.BinarySearch(valid, trigger); found {
+		return nil
+	}
+	return jqlgate.Invalid("trigger", "unknown trigger %q; valid triggers: %s", trigger, strings.Join(valid, ", "))
+}
+
+// readIntent is the intent whose permission lets a caller see the records
+// of namespace, and so receive its events. Events of system.Webhook
+// describe the caller's own subscriptions.
+func readIntent(namespace string) string {
+	if namespace == WebhookNamespace {
+		return "listWebhooks"
+	}
+	return "retrieve"
+}
+
+// checkReadPermission refuses a trigger whose events the caller may not
+// read: a webhook carries the records, so subscribing is reading. The
+// trigger "*" needs the permission "*".
+func checkReadPermission(p *jqlgate.Principal, trigger string) error {
+	if trigger == "*" {
+		if p != nil && slices.Contains(p.Permissions, "*") {
+			return nil
+		}
+		return &jqlgate.Error{Code: jqlgate.EFORBIDDEN, Field: "trigger",
+			Message: "Subscribing to every event (trigger *) requires the permission *."}
+	}
+	ns, _, _ := strings.Cut(trigger, ":")
+	intent := readIntent(ns)
+	if p.Can(ns, intent) {
+		return nil
+	}
+	return &jqlgate.Error{Code: jqlgate.EFORBIDDEN, Field: "trigger",
+		Message: "Subscribing to " + ns + " events requires the permission " + ns + ":" + intent + "."}
+}
+
+// listEvents answers the trigger catalogue, each event with an example of
+// its payload's data.
+func (w *webhooks) listEvents(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	r := &reader{}
+	r.unknown(cmd.Fields)
+	if err := r.err(); err != nil {
+		return nil, err
+	}
+	events := w.events()
+	return &jqlgate.Result{Data: events, Message: "Events listed.", Filtered: len(events), Display: len(events)}, nil
+}

@@ -1,0 +1,232 @@
+package system
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// Defaults and limits of subscription options.
+const (
+	defaultTimeoutSeconds = 10
+	defaultMaxInFlight    = 8
+	maxScheduleEntries    = 20
+	maxRetryDelay         = 30 * 24 * time.Hour
+	maxMetadataBytes      = 8 << 10
+	maxRateLimit          = 10000
+)
+
+// newSubscription returns a subscription with every option at its default.
+func newSubscription() *jqlgate.Subscription {
+	return &jqlgate.Subscription{
+		Method: "POST", ContentType: "application/json", IncludeEntity: true, Enabled: true,
+		RetryPolicy:    defaultRetryPolicy(),
+		TimeoutSeconds: defaultTimeoutSeconds, MaxInFlight: defaultMaxInFlight,
+	}
+}
+
+func defaultRetryPolicy() jqlgate.RetryPolicy {
+	return jqlgate.RetryPolicy{Preset: "default", Schedule: slices.Clone(jqlgate.DefaultRetrySchedule)}
+}
+
+// setter applies one request field to a subscription. A null value resets
+// an option to its default.
+type setter func(r *reader, sub *jqlgate.Subscription, v any)
+
+// setters are the subscription fields a client may set, by name.
+var setters = map[string]setter{
+	"prefix":      func(r *reader, s *jqlgate.Subscription, v any) { s.Prefix = r.str("prefix", v, 128) },
+	"trigger":     func(r *reader, s *jqlgate.Subscription, v any) { s.Trigger = r.str("trigger", v, 200) },
+	"webhookUrl":  func(r *reader, s *jqlgate.Subscription, v any) { s.WebhookURL = r.str("webhookUrl", v, 2048) },
+	"method":      setMethod,
+	"contentType": setContentType,
+	"includeEntity": func(r *reader, s *jqlgate.Subscription, v any) {
+		s.IncludeEntity = v == nil || r.boolean("includeEntity", v)
+	},
+	"enabled":            setEnabled,
+	"ordered":            func(r *reader, s *jqlgate.Subscription, v any) { s.Ordered = v != nil && r.boolean("ordered", v) },
+	"headers":            setHeaders,
+	"basicAuth":          setBasicAuth,
+	"oauth2":             setOAuth2,
+	"metadata":           setMetadata,
+	"retryPolicy":        setRetryPolicy,
+	"timeoutSeconds":     setTimeout,
+	"maxInFlight":        setMaxInFlight,
+	"rateLimitPerSecond": setRateLimit,
+	"filter":             setFilter,
+}
+
+// subscriptionFields are the names of every settable field, sorted.
+var subscriptionFields = func() []string {
+	names := make([]string, 0, len(setters))
+	for k := range setters {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}()
+
+// apply sets every field of fields on sub; fields named in skip are left
+// to the caller.
+func (r *reader) apply(sub *jqlgate.Subscription, fields map[string]any, skip ...string) {
+	r.unknown(fields, append(slices.Clone(subscriptionFields), skip...)...)
+	for _, name := range subscriptionFields {
+		if v, ok := fields[name]; ok {
+			setters[name](r, sub, v)
+		}
+	}
+}
+
+func setMethod(r *reader, s *jqlgate.Subscription, v any) {
+	s.Method = "POST"
+	if v != nil {
+		s.Method = r.oneOf("method", v, "POST", "GET")
+	}
+}
+
+func setContentType(r *reader, s *jqlgate.Subscription, v any) {
+	s.ContentType = "application/json"
+	if v != nil {
+		s.ContentType = r.oneOf("contentType", v, "application/json", "application/x-www-form-urlencoded")
+	}
+}
+
+func setEnabled(r *reader, s *jqlgate.Subscription, v any) {
+	s.Enabled = v == nil || r.boolean("enabled", v)
+	if s.Enabled {
+		s.DisabledReason = ""
+	} else if s.DisabledReason == "" {
+		s.DisabledReason = "Disabled by its owner."
+	}
+}
+
+func setTimeout(r *reader, s *jqlgate.Subscription, v any) {
+	s.TimeoutSeconds = defaultTimeoutSeconds
+	if v != nil {
+		s.TimeoutSeconds = r.integer("timeoutSeconds", v, 1, 60)
+	}
+}
+
+func setMaxInFlight(r *reader, s *jqlgate.Subscription, v any) {
+	s.MaxInFlight = defaultMaxInFlight
+	if v != nil {
+		s.MaxInFlight = r.integer("maxInFlight", v, 1, 100)
+	}
+}
+
+func setRateLimit(r *reader, s *jqlgate.Subscription, v any) {
+	s.RateLimitPerSecond = 0
+	if v != nil {
+		s.RateLimitPerSecond = r.number("rateLimitPerSecond", v, 0, maxRateLimit)
+	}
+}
+
+func setMetadata(r *reader, s *jqlgate.Subscription, v any) {
+	s.Metadata = nil
+	if v == nil {
+		return
+	}
+	m := r.object("metadata", v)
+	if b, err := json.Marshal(m); err != nil || len(b) > maxMetadataBytes {
+		r.fail("metadata", "must be a JSON object of at most %d bytes", maxMetadataBytes)
+		return
+	}
+	s.Metadata = m
+}
+
+func setFilter(r *reader, s *jqlgate.Subscription, v any) {
+	s.Filter = nil
+	if v == nil {
+		return
+	}
+	m := r.object("filter", v)
+	if m == nil {
+		return
+	}
+	if _, err := jqlgate.ParseFilter("filter", m); err != nil {
+		r.merge(err)
+		return
+	}
+	s.Filter = m
+}
+
+func setRetryPolicy(r *reader, s *jqlgate.Subscription, v any) {
+	s.RetryPolicy = defaultRetryPolicy()
+	if v == nil {
+		return
+	}
+	m := r.object("retryPolicy", v)
+	r.unknown(prefixed(m, "retryPolicy."), "retryPolicy.preset", "retryPolicy.schedule")
+	preset, hasPreset := m["preset"]
+	schedule, hasSchedule := m["schedule"]
+	switch {
+	case hasPreset && hasSchedule:
+		r.fail("retryPolicy", "give either preset or schedule, not both")
+	case hasPreset:
+		s.RetryPolicy = retryPreset(r, preset)
+	case hasSchedule:
+		s.RetryPolicy = jqlgate.RetryPolicy{Schedule: retrySchedule(r, schedule)}
+	case m != nil:
+		r.fail("retryPolicy", "must give a preset (default or antavo) or a schedule")
+	}
+}
+
+func retryPreset(r *reader, v any) jqlgate.RetryPolicy {
+	switch r.oneOf("retryPolicy.preset", v, "default", "antavo") {
+	case "antavo":
+		return jqlgate.RetryPolicy{Preset: "antavo", Schedule: slices.Clone(jqlgate.AntavoRetrySchedule)}
+	default:
+		return defaultRetryPolicy()
+	}
+}
+
+// retrySchedule reads the seconds to wait before each retry: positive,
+// non-decreasing, each at most 30 days.
+func retrySchedule(r *reader, v any) []time.Duration {
+	const field = "retryPolicy.schedule"
+	list := r.list(field, v, maxScheduleEntries)
+	out := make([]time.Duration, 0, len(list))
+	for _, e := range list {
+		secs := r.number(field, e, 0.001, maxRetryDelay.Seconds())
+		if r.failed(field) {
+			r.errs[len(r.errs)-1].Message = "entries must be seconds between 0.001 and 2592000 (30 days)"
+			return nil
+		}
+		d := time.Duration(secs * float64(time.Second)).Round(time.Millisecond)
+		if len(out) > 0 && d < out[len(out)-1] {
+			r.fail(field, "entries must not decrease")
+			return nil
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// prefixed returns m's keys with prefix added, for reporting unknown keys
+// of a nested object under their full name.
+func prefixed(m map[string]any, prefix string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[prefix+k] = v
+	}
+	return out
+}
+
+// stringList reads a list of non-empty strings.
+func (r *reader) stringList(field string, v any, maxEntries, maxLen int) []string {
+	var out []string
+	for _, e := range r.list(field, v, maxEntries) {
+		s := r.str(field, e, maxLen)
+		if strings.TrimSpace(s) == "" {
+			if !r.failed(field) {
+				r.fail(field, "entries must be non-empty strings")
+			}
+			return nil
+		}
+		out = append(out, s)
+	}
+	return out
+}

@@ -1,0 +1,154 @@
+package system_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// subscribeWith returns a valid subscribe body with extra fields merged in
+// (extra is JSON object members, without braces).
+func subscribeWith(url, extra string) string {
+	body := `{"prefix":"App","trigger":"profile.Customer:create","webhookUrl":"` + url + `"`
+	if extra != "" {
+		body += "," + extra
+	}
+	return body + "}"
+}
+
+func TestSubscribeBadInput(t *testing.T) {
+	big := strings.Repeat("x", 100<<10)
+	tests := []struct {
+		name   string
+		body   string
+		fields []string // every field the error must name
+	}{
+		{"all required missing", `{}`, []string{"prefix", "trigger", "webhookUrl"}},
+		{"all required empty", `{"prefix":"","trigger":"","webhookUrl":""}`, []string{"prefix", "trigger", "webhookUrl"}},
+		{"required wrong type", `{"prefix":1,"trigger":null,"webhookUrl":true}`, []string{"prefix", "trigger", "webhookUrl"}},
+		{"relative url", subscribeWith("/webhooks/handle", ""), []string{"webhookUrl"}},
+		{"ftp url", subscribeWith("ftp://public.example.test/x", ""), []string{"webhookUrl"}},
+		{"javascript url", subscribeWith("javascript:alert(1)", ""), []string{"webhookUrl"}},
+		{"user info", subscribeWith("http://u:p@public.example.test/", ""), []string{"webhookUrl"}},
+		{"fragment", subscribeWith("http://public.example.test/#x", ""), []string{"webhookUrl"}},
+		{"loopback", subscribeWith("http://127.0.0.1/", ""), []string{"webhookUrl"}},
+		{"cloud metadata", subscribeWith("http://169.254.169.254/latest/meta-data", ""), []string{"webhookUrl"}},
+		{"ipv6 loopback", subscribeWith("http://[::1]/", ""), []string{"webhookUrl"}},
+		{"ipv6 link-local with zone", subscribeWith("http://[fe80::1%25eth0]/", ""), []string{"webhookUrl"}},
+		{"decimal ip", subscribeWith("http://2130706433/", ""), []string{"webhookUrl"}},
+		{"host resolving to 10.x", subscribeWith("http://internal.example.test/", ""), []string{"webhookUrl"}},
+		{"host not resolving", subscribeWith("http://nowhere.example.test/", ""), []string{"webhookUrl"}},
+		{"unknown trigger", `{"prefix":"App","trigger":"profile.Order:create","webhookUrl":"http://public.example.test/"}`, []string{"trigger"}},
+		{"malformed trigger", `{"prefix":"App","trigger":"profile.Customer","webhookUrl":"http://public.example.test/"}`, []string{"trigger"}},
+		{"100 KB header value", subscribeWith("http://public.example.test/", `"headers":{"X-Big":"`+big+`"}`), []string{"headers.X-Big"}},
+		{"forbidden headers", subscribeWith("http://public.example.test/", `"headers":{"host":"x","Content-Length":"1","content-type":"a","Transfer-Encoding":"x","Connection":"x","webhook-signature":"v1,x","X-Webhook-Event":"x"}`),
+			[]string{"headers.host", "headers.Content-Length", "headers.content-type", "headers.Transfer-Encoding", "headers.Connection", "headers.webhook-signature", "headers.X-Webhook-Event"}},
+		{"authorization with basic auth", subscribeWith("http://public.example.test/", `"headers":{"Authorization":"Bearer x"},"basicAuth":{"username":"u","password":"p"}`), []string{"headers.Authorization"}},
+		{"invalid header name", subscribeWith("http://public.example.test/", `"headers":{"Bad Name":"x","X-Ok":"a\r\nInjected: 1"}`), []string{"headers.Bad Name", "headers.X-Ok"}},
+		{"too many headers", subscribeWith("http://public.example.test/", `"headers":{`+manyHeaders(51)+`}`), []string{"headers"}},
+		{"negative retry", subscribeWith("http://public.example.test/", `"retryPolicy":{"schedule":[-5]}`), []string{"retryPolicy.schedule"}},
+		{"unsorted retry", subscribeWith("http://public.example.test/", `"retryPolicy":{"schedule":[300,5]}`), []string{"retryPolicy.schedule"}},
+		{"retry over 30 days", subscribeWith("http://public.example.test/", `"retryPolicy":{"schedule":[5,2592001]}`), []string{"retryPolicy.schedule"}},
+		{"retry too long", subscribeWith("http://public.example.test/", `"retryPolicy":{"schedule":[`+strings.TrimSuffix(strings.Repeat("1,", 21), ",")+`]}`), []string{"retryPolicy.schedule"}},
+		{"unknown preset", subscribeWith("http://public.example.test/", `"retryPolicy":{"preset":"forever"}`), []string{"retryPolicy.preset"}},
+		{"options out of range", subscribeWith("http://public.example.test/", `"method":"PUT","contentType":"text/xml","timeoutSeconds":61,"maxInFlight":0,"rateLimitPerSecond":-1`),
+			[]string{"method", "contentType", "timeoutSeconds", "maxInFlight", "rateLimitPerSecond"}},
+		{"bad filter", subscribeWith("http://public.example.test/", `"filter":{"age__between":1}`), []string{"filter.age__between"}},
+		{"basic auth and oauth2", subscribeWith("http://public.example.test/", `"basicAuth":{"username":"u"},"oauth2":{"tokenUrl":"https://public.example.test/t","clientId":"c","clientSecret":"s"}`), []string{"oauth2"}},
+		{"oauth2 incomplete", subscribeWith("http://public.example.test/", `"oauth2":{"tokenUrl":"ftp://x"}`), []string{"oauth2.clientId", "oauth2.clientSecret", "oauth2.tokenUrl"}},
+		{"unknown field", subscribeWith("http://public.example.test/", `"webhookURL":"x"`), []string{"webhookURL"}},
+	}
+	h := newHarness(t, jqlgate.AddrPolicy{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.t = t
+			e := h.fails(clientA, "subscribeToWebhook", tt.body, jqlgate.EINVALID)
+			got := errorFields(e)
+			for _, f := range tt.fields {
+				if !slices.Contains(got, f) {
+					t.Errorf("error fields %v (%s), want %s among them", got, e.Message, f)
+				}
+			}
+		})
+	}
+}
+
+func manyHeaders(n int) string {
+	var parts []string
+	for i := range n {
+		parts = append(parts, `"X-H`+string(rune('a'+i%26))+strings.Repeat("z", i/26)+`":"v"`)
+	}
+	return strings.Join(parts, ",")
+}
+
+func errorFields(e *jqlgate.Error) []string {
+	var out []string
+	for _, f := range e.Fields {
+		out = append(out, f.Field)
+	}
+	if len(out) == 0 {
+		out = append(out, e.Field)
+	}
+	return out
+}
+
+func TestRequireHTTPS(t *testing.T) {
+	h := newHarness(t, jqlgate.AddrPolicy{RequireHTTPS: true})
+	h.fails(clientA, "subscribeToWebhook", subscribeWith("http://public.example.test/", ""), jqlgate.EINVALID)
+	h.ok(clientA, "subscribeToWebhook", subscribeWith("https://public.example.test/", ""))
+}
+
+func TestUnknownTriggerListsValidOnes(t *testing.T) {
+	h := newHarness(t, loopback)
+	e := h.fails(clientA, "subscribeToWebhook", `{"prefix":"App","trigger":"nope.Thing:create","webhookUrl":"http://public.example.test/"}`, jqlgate.EINVALID)
+	for _, want := range []string{"*", "profile.Customer:*", "profile.Customer:create", "system.Webhook:disabled"} {
+		if !strings.Contains(e.Message, want) {
+			t.Errorf("message %q does not list %s", e.Message, want)
+		}
+	}
+}
+
+func TestTriggerNeedsReadPermission(t *testing.T) {
+	h := newHarness(t, loopback)
+	tests := []struct {
+		name    string
+		p       *jqlgate.Principal
+		trigger string
+		code    string
+	}{
+		{"webhook-only client, model event", webhookOnly, "profile.Customer:create", jqlgate.EFORBIDDEN},
+		{"webhook-only client, namespace wildcard", webhookOnly, "profile.Customer:*", jqlgate.EFORBIDDEN},
+		{"reader of another namespace", clientA, "fleet.Vehicle:create", jqlgate.EFORBIDDEN},
+		{"every event without *", clientB, "*", jqlgate.EFORBIDDEN},
+		{"reader", clientA, "profile.Customer:*", ""},
+		{"namespace wildcard permission", clientB, "profile.Customer:delete", ""},
+		{"every event with *", admin, "*", ""},
+		{"own webhook events", webhookOnly, "system.Webhook:disabled", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.t = t
+			body := `{"prefix":"App","trigger":"` + tt.trigger + `","webhookUrl":"http://public.example.test/"}`
+			if tt.code == "" {
+				h.ok(tt.p, "subscribeToWebhook", body)
+				return
+			}
+			if e := h.fails(tt.p, "subscribeToWebhook", body, tt.code); e.Field != "trigger" {
+				t.Errorf("error field = %q, want trigger", e.Field)
+			}
+		})
+	}
+}
+
+func TestUnsubscribeBadInput(t *testing.T) {
+	h := newHarness(t, loopback)
+	e := h.fails(clientA, "unsubscribeFromWebhook", `{}`, jqlgate.EINVALID)
+	if got := errorFields(e); !slices.Equal(got, []string{"prefix", "trigger", "webhookUrl"}) {
+		t.Errorf("error fields = %v, want prefix, trigger, webhookUrl", got)
+	}
+	h.fails(clientA, "unsubscribeFromWebhook", `{"id":"sub_nope"}`, jqlgate.ENOTFOUND)
+	h.fails(clientA, "unsubscribeFromWebhook", `{"prefix":"App","trigger":"profile.Customer:create","webhookUrl":"http://public.example.test/"}`, jqlgate.ENOTFOUND)
+	h.fails(nil, "unsubscribeFromWebhook", `{"id":"sub_nope"}`, jqlgate.EUNAUTHORIZED)
+}

@@ -1,0 +1,222 @@
+package system
+
+import (
+	"context"
+	"time"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// Paging and rotation limits.
+const (
+	defaultListLimit   = 50
+	maxListLimit       = 500
+	defaultRotateGrace = 24 * time.Hour
+	maxRotateGrace     = 7 * 24 * time.Hour
+	maxSecrets         = 10
+)
+
+// subscriptionView is a subscription as clients see it: never a password or
+// client secret, the retry schedule in seconds, and the signing secret only
+// where an intent returns it.
+type subscriptionView struct {
+	*jqlgate.Subscription
+	RetryPolicy retryView `json:"retryPolicy"`
+	Secret      string    `json:"secret,omitempty"`
+}
+
+type retryView struct {
+	Preset   string    `json:"preset,omitempty"`
+	Schedule []float64 `json:"schedule"`
+}
+
+func viewOf(sub *jqlgate.Subscription) *subscriptionView {
+	rv := retryView{Preset: sub.RetryPolicy.Preset, Schedule: make([]float64, len(sub.RetryPolicy.Schedule))}
+	for i, d := range sub.RetryPolicy.Schedule {
+		rv.Schedule[i] = d.Seconds()
+	}
+	return &subscriptionView{Subscription: sub, RetryPolicy: rv}
+}
+
+// list answers one page of the caller's subscriptions, narrowed by prefix,
+// trigger or enabled given as fields or in __meta__.filter.
+func (w *webhooks) list(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	own, err := owner(cmd)
+	if err != nil {
+		return nil, err
+	}
+	q, err := listQuery(own, cmd)
+	if err != nil {
+		return nil, err
+	}
+	subs, total, err := w.Store.List(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	views := make([]*subscriptionView, len(subs))
+	for i, s := range subs {
+		views[i] = viewOf(s)
+	}
+	return &jqlgate.Result{Data: views, Message: "Webhooks listed.", Filtered: total, Display: len(views)}, nil
+}
+
+func listQuery(own string, cmd *jqlgate.Command) (jqlgate.SubscriptionQuery, error) {
+	q := jqlgate.SubscriptionQuery{Owner: own, Limit: defaultListLimit}
+	r := &reader{}
+	for _, src := range []map[string]any{cmd.Meta.Filter, cmd.Fields} {
+		r.unknown(src, "prefix", "trigger", "enabled")
+		if v, ok := src["prefix"]; ok {
+			q.Prefix = r.str("prefix", v, 128)
+		}
+		if v, ok := src["trigger"]; ok {
+			q.Trigger = r.str("trigger", v, 200)
+		}
+		if v, ok := src["enabled"]; ok {
+			b := r.boolean("enabled", v)
+			q.Enabled = &b
+		}
+	}
+	if l := cmd.Meta.Limit; l != nil {
+		q.Limit = r.integer("__meta__.limit", *l, 1, maxListLimit)
+	}
+	if o := cmd.Meta.Offset; o != nil {
+		q.Offset = r.integer("__meta__.offset", *o, 0, 1<<30)
+	}
+	return q, r.err()
+}
+
+// get answers one of the caller's subscriptions, without secrets.
+func (w *webhooks) get(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	sub, err := w.ownedByID(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return &jqlgate.Result{Data: viewOf(sub), Message: "Webhook found.", Filtered: 1, Display: 1}, nil
+}
+
+// update changes any option of one of the caller's subscriptions and
+// validates the result as a whole.
+func (w *webhooks) update(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	sub, err := w.ownedByID(ctx, cmd, subscriptionFields...)
+	if err != nil {
+		return nil, err
+	}
+	oldURL, oldToken := sub.WebhookURL, tokenURL(sub)
+	r := &reader{}
+	r.apply(sub, cmd.Fields, "id")
+	resolve := sub.WebhookURL != oldURL || tokenURL(sub) != oldToken
+	if err := w.validate(ctx, r, cmd.Principal, sub, resolve); err != nil {
+		return nil, err
+	}
+	return w.save(ctx, sub, "Webhook updated.")
+}
+
+func tokenURL(sub *jqlgate.Subscription) string {
+	if sub.OAuth2 == nil {
+		return ""
+	}
+	return sub.OAuth2.TokenURL
+}
+
+// save writes a changed subscription and tells the dispatcher.
+func (w *webhooks) save(ctx context.Context, sub *jqlgate.Subscription, msg string) (*jqlgate.Result, error) {
+	sub.UpdatedAt = w.now()
+	if err := w.Store.Update(ctx, sub); err != nil {
+		if jqlgate.ErrorCode(err) == jqlgate.ECONFLICT {
+			return nil, &jqlgate.Error{Code: jqlgate.ECONFLICT, Field: "webhookUrl", Err: err,
+				Message: "Another of your subscriptions already has this prefix, trigger and webhookUrl."}
+		}
+		return nil, notFound(err)
+	}
+	w.notify(ctx, sub.ID)
+	return &jqlgate.Result{Data: viewOf(sub), Message: msg, Filtered: 1, Display: 1}, nil
+}
+
+// enable switches a subscription on again, if the caller may still read
+// its trigger's events.
+func (w *webhooks) enable(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	sub, err := w.ownedByID(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkReadPermission(cmd.Principal, sub.Trigger); err != nil {
+		return nil, err
+	}
+	sub.Enabled, sub.DisabledReason = true, ""
+	return w.save(ctx, sub, "Webhook enabled.")
+}
+
+// disable switches a subscription off; the dispatcher drops its pending
+// deliveries.
+func (w *webhooks) disable(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	sub, err := w.ownedByID(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	sub.Enabled, sub.DisabledReason = false, "Disabled by its owner."
+	return w.save(ctx, sub, "Webhook disabled.")
+}
+
+// secretView is one signing secret as getWebhookSecret shows it.
+type secretView struct {
+	Secret    string    `json:"secret"`
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
+}
+
+// getSecret answers the current signing secret and every older one still
+// signing during a rotation.
+func (w *webhooks) getSecret(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	sub, err := w.ownedByID(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	now := w.now()
+	var active []secretView
+	for _, s := range sub.Secrets {
+		if s.ExpiresAt.IsZero() || now.Before(s.ExpiresAt) {
+			active = append(active, secretView{s.Value, s.CreatedAt, s.ExpiresAt})
+		}
+	}
+	data := map[string]any{"id": sub.ID, "secret": currentSecret(sub), "secrets": active}
+	return &jqlgate.Result{Data: data, Message: "Webhook secret.", Filtered: 1, Display: 1}, nil
+}
+
+// rotateSecret makes a new signing secret; the previous one keeps signing
+// beside it for expiresInSeconds (24 hours unless given, at most 7 days).
+func (w *webhooks) rotateSecret(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	sub, err := w.ownedByID(ctx, cmd, "expiresInSeconds")
+	if err != nil {
+		return nil, err
+	}
+	grace := defaultRotateGrace
+	if v, ok := cmd.Fields["expiresInSeconds"]; ok && v != nil {
+		r := &reader{}
+		grace = time.Duration(r.integer("expiresInSeconds", v, 0, int(maxRotateGrace.Seconds()))) * time.Second
+		if err := r.err(); err != nil {
+			return nil, err
+		}
+	}
+	now := w.now()
+	sub.Secrets = rotated(sub.Secrets, newSecret(), now, grace)
+	if _, err := w.save(ctx, sub, ""); err != nil {
+		return nil, err
+	}
+	data := map[string]any{"id": sub.ID, "secret": sub.Secrets[0].Value, "previousExpiresAt": now.Add(grace)}
+	return &jqlgate.Result{Data: data, Message: "Webhook secret rotated.", Filtered: 1, Display: 1}, nil
+}
+
+// rotated puts fresh first, gives the current secret an expiry of
+// now+grace (dropping it at once when grace is 0), and drops expired ones.
+func rotated(secrets []jqlgate.Secret, fresh string, now time.Time, grace time.Duration) []jqlgate.Secret {
+	out := []jqlgate.Secret{{Value: fresh, CreatedAt: now}}
+	for _, s := range secrets {
+		if s.ExpiresAt.IsZero() {
+			s.ExpiresAt = now.Add(grace)
+		}
+		if now.Before(s.ExpiresAt) && len(out) < maxSecrets {
+			out = append(out, s)
+		}
+	}
+	return out
+}

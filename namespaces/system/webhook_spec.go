@@ -1,0 +1,63 @@
+package system
+
+import "github.com/jqlgate/jqlgate/namespaces"
+
+// field is a short constructor for FieldSpec.
+func field(name, typ string, required bool, desc string) namespaces.FieldSpec {
+	return namespaces.FieldSpec{Name: name, Type: typ, Required: required, Description: desc}
+}
+
+var idField = field("id", "string", true, "the subscription id")
+
+// optionFields are the options subscribeToWebhook and updateWebhook take.
+var optionFields = []namespaces.FieldSpec{
+	field("method", "string", false, "POST (default) or GET"),
+	field("contentType", "string", false, "application/json (default) or application/x-www-form-urlencoded"),
+	field("includeEntity", "boolean", false, "send the record in data (default true)"),
+	field("enabled", "boolean", false, "deliver events (default true)"),
+	field("headers", "object", false, "custom request headers, name to value (at most 50, values up to 4 KiB)"),
+	field("basicAuth", "object", false, "{username, password} for HTTP basic authentication towards the receiver"),
+	field("oauth2", "object", false, "{tokenUrl, clientId, clientSecret, scopes, audience}: fetch a client-credentials token for the receiver"),
+	field("metadata", "object", false, "free-form data kept with the subscription"),
+	field("retryPolicy", "object", false, `{"schedule": [seconds before each retry]} or {"preset": "default" | "antavo"}`),
+	field("timeoutSeconds", "integer", false, "request timeout, 1 to 60 (default 10)"),
+	field("maxInFlight", "integer", false, "concurrent requests to the receiver, 1 to 100 (default 8)"),
+	field("rateLimitPerSecond", "number", false, "most requests per second (0 or absent: no limit)"),
+	field("filter", "object", false, "deliver only events whose data matches, in __meta__.filter syntax"),
+	field("ordered", "boolean", false, "deliver one event at a time, in order"),
+}
+
+var subscribeFields = append([]namespaces.FieldSpec{
+	field("prefix", "string", true, "a name for the subscription, such as your application's"),
+	field("trigger", "string", true, "app.Model:action, app.Model:* or *; see listEvents"),
+	field("webhookUrl", "string", true, "the http(s) URL events are sent to"),
+}, optionFields...)
+
+var updateFields = append([]namespaces.FieldSpec{
+	idField,
+	field("prefix", "string", false, "a name for the subscription"),
+	field("trigger", "string", false, "app.Model:action, app.Model:* or *"),
+	field("webhookUrl", "string", false, "the http(s) URL events are sent to"),
+}, optionFields...)
+
+// webhookSpecs describe each system.Webhook intent for system.Schema.
+var webhookSpecs = map[string]namespaces.IntentSpec{
+	"subscribeToWebhook": {Summary: "Subscribes a URL to a trigger; returns the subscription and its signing secret. Subscribing again with the same prefix, trigger and URL returns the existing subscription.", Fields: subscribeFields},
+	"unsubscribeFromWebhook": {Summary: "Removes a subscription, named by prefix, trigger and webhookUrl, or by id.", Fields: []namespaces.FieldSpec{
+		field("prefix", "string", false, "with trigger and webhookUrl"), field("trigger", "string", false, "with prefix and webhookUrl"),
+		field("webhookUrl", "string", false, "with prefix and trigger"), field("id", "string", false, "instead of the three others"),
+	}},
+	"listWebhooks": {Summary: "Lists your subscriptions, paged by __meta__.limit and offset.", Fields: []namespaces.FieldSpec{
+		field("prefix", "string", false, "only this prefix"), field("trigger", "string", false, "only this trigger"),
+		field("enabled", "boolean", false, "only enabled, or only disabled, subscriptions"),
+	}},
+	"getWebhook":       {Summary: "Returns one of your subscriptions, without secrets.", Fields: []namespaces.FieldSpec{idField}},
+	"updateWebhook":    {Summary: "Changes any field of one of your subscriptions.", Fields: updateFields},
+	"enableWebhook":    {Summary: "Switches a subscription on.", Fields: []namespaces.FieldSpec{idField}},
+	"disableWebhook":   {Summary: "Switches a subscription off and drops its pending deliveries.", Fields: []namespaces.FieldSpec{idField}},
+	"getWebhookSecret": {Summary: "Returns a subscription's signing secret, and any older one still signing during a rotation.", Fields: []namespaces.FieldSpec{idField}},
+	"rotateWebhookSecret": {Summary: "Makes a new signing secret; the old one keeps signing beside it for expiresInSeconds.", Fields: []namespaces.FieldSpec{
+		idField, field("expiresInSeconds", "integer", false, "how long the old secret keeps signing, 0 to 604800 (default 86400)"),
+	}},
+	"listEvents": {Summary: "Lists the events a subscription can be triggered by, each with an example payload."},
+}

@@ -1,0 +1,114 @@
+package system
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// newSecret returns a signing secret: "whsec_" and 32 random bytes in
+// base64, as Standard Webhooks spells it.
+func newSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return "whsec_" + base64.StdEncoding.EncodeToString(b)
+}
+
+// subscribe creates a subscription, or returns the caller's existing one
+// with the same prefix, trigger and URL, with its signing secret.
+func (w *webhooks) subscribe(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	own, err := owner(cmd)
+	if err != nil {
+		return nil, err
+	}
+	sub := newSubscription()
+	r := &reader{}
+	r.apply(sub, cmd.Fields)
+	if err := w.validate(ctx, r, cmd.Principal, sub, true); err != nil {
+		return nil, err
+	}
+	sub.Owner = own
+	existing, err := w.Store.FindByKey(ctx, own, sub.Prefix, sub.Trigger, sub.WebhookURL)
+	if err == nil {
+		return subscribed(existing, false), nil
+	}
+	if jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
+		return nil, err
+	}
+	now := w.now()
+	sub.ID = jqlgate.NewID("sub")
+	sub.Secrets = []jqlgate.Secret{{Value: newSecret(), CreatedAt: now}}
+	sub.CreatedAt, sub.UpdatedAt = now, now
+	saved, created, err := w.Store.Create(ctx, sub)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		w.notify(ctx, saved.ID)
+	}
+	return subscribed(saved, created), nil
+}
+
+func subscribed(sub *jqlgate.Subscription, created bool) *jqlgate.Result {
+	v := viewOf(sub)
+	v.Secret = currentSecret(sub)
+	msg := "Subscribed to " + sub.Trigger + "."
+	if !created {
+		msg = "Already subscribed to " + sub.Trigger + " at this URL; the existing subscription is returned unchanged."
+	}
+	return &jqlgate.Result{Data: v, Message: msg, Filtered: 1, Display: 1}
+}
+
+// currentSecret returns the newest signing secret.
+func currentSecret(sub *jqlgate.Subscription) string {
+	if len(sub.Secrets) == 0 {
+		return ""
+	}
+	return sub.Secrets[0].Value
+}
+
+// unsubscribe removes a subscription named by id, or by prefix, trigger and
+// webhookUrl as Antly names it.
+func (w *webhooks) unsubscribe(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	own, err := owner(cmd)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := w.findForUnsubscribe(ctx, own, cmd.Fields)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Store.Delete(ctx, own, sub.ID); err != nil {
+		return nil, notFound(err)
+	}
+	w.notify(ctx, sub.ID)
+	data := map[string]any{"id": sub.ID, "prefix": sub.Prefix, "trigger": sub.Trigger, "webhookUrl": sub.WebhookURL}
+	return &jqlgate.Result{Data: data, Message: "Unsubscribed from " + sub.Trigger + ".", Filtered: 1, Display: 1}, nil
+}
+
+func (w *webhooks) findForUnsubscribe(ctx context.Context, own string, fields map[string]any) (*jqlgate.Subscription, error) {
+	r := &reader{}
+	r.unknown(fields, "id", "prefix", "trigger", "webhookUrl")
+	if _, byID := fields["id"]; byID {
+		id := r.required(fields, "id")
+		if err := r.err(); err != nil {
+			return nil, err
+		}
+		sub, err := w.Store.GetOwned(ctx, own, id)
+		return sub, notFound(err)
+	}
+	prefix := r.required(fields, "prefix")
+	trigger := r.required(fields, "trigger")
+	url := r.required(fields, "webhookUrl")
+	if err := r.err(); err != nil {
+		return nil, err
+	}
+	sub, err := w.Store.FindByKey(ctx, own, prefix, trigger, url)
+	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
+		return nil, &jqlgate.Error{Code: jqlgate.ENOTFOUND, Err: err,
+			Message: "No webhook subscription matches this prefix, trigger and webhookUrl."}
+	}
+	return sub, err
+}
