@@ -10,12 +10,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/jqlgate/jqlgate"
+	"github.com/jqlgate/jqlgate/schemas"
 )
 
 // Server serves jqlgate over HTTP.
@@ -26,9 +30,33 @@ type Server struct {
 	// Ready reports whether the store answers; /readyz is 503 when it errs.
 	Ready func(ctx context.Context) error
 
+	// The fields below are read when the first request arrives; set them
+	// before Open.
+
+	// Handler executes every decoded command (the namespaces.Mux).
+	Handler jqlgate.Handler
+	// Public reports whether an intent needs no token (Mux.IsPublic).
+	Public func(namespace, intent string) bool
+	// Known reports whether an intent is routed (Mux.Has); metrics label
+	// only known routes by name.
+	Known func(namespace, intent string) bool
+	// Authenticator checks tokens; nil rejects every non-public request.
+	Authenticator Authenticator
+	// Limits bound each request; zero fields take DefaultLimits.
+	Limits Limits
+	// Metrics is the registry the gateway's collectors join and /metrics
+	// serves; nil uses a registry of its own.
+	Metrics *prometheus.Registry
+
 	echo *echo.Echo
 	ln   net.Listener
 	done chan error
+
+	once       sync.Once
+	lim        Limits
+	limiter    *limiter
+	metrics    *metrics
+	metricsOut http.Handler
 }
 
 // NewServer returns a server with its routes registered.
@@ -37,6 +65,9 @@ func NewServer(addr string, logger *slog.Logger, ready func(ctx context.Context)
 	e := s.echo
 	e.HideBanner = true
 	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = echo.ExtractIPDirect() // headers are client-controlled; trust none by default
+	e.Validator = schemas.Default()
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		Generator: func() string { return jqlgate.NewID("req") },
 		RequestIDHandler: func(c echo.Context, id string) {
@@ -47,7 +78,47 @@ func NewServer(addr string, logger *slog.Logger, ready func(ctx context.Context)
 	e.Use(s.logRequests)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.POST("/jql", s.jql, s.setupFirst, s.instrument)
+	e.GET("/metrics", s.serveMetrics, s.setupFirst)
 	return s
+}
+
+// setup applies the configured fields once, before the first request.
+func (s *Server) setup() {
+	s.once.Do(func() {
+		s.lim = s.Limits.withDefaults()
+		s.limiter = newLimiter(s.lim.Rate, s.lim.Burst)
+		reg := s.Metrics
+		if reg == nil {
+			reg = prometheus.NewRegistry()
+		}
+		s.metrics = newMetrics(reg)
+		s.metricsOut = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	})
+}
+
+func (s *Server) setupFirst(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s.setup()
+		return next(c)
+	}
+}
+
+func (s *Server) serveMetrics(c echo.Context) error {
+	s.metricsOut.ServeHTTP(c.Response(), c.Request())
+	return nil
+}
+
+// ServeHTTP serves one request, as the running server would.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.setup()
+	s.echo.ServeHTTP(w, r)
+}
+
+// Mount serves h at method and path, beside the JQL endpoint (the OAuth2
+// routes). Call it before Open.
+func (s *Server) Mount(method, path string, h http.Handler) {
+	s.echo.Add(method, path, echo.WrapHandler(h))
 }
 
 // Echo returns the underlying echo instance, for registering more routes.
@@ -59,6 +130,7 @@ func (s *Server) Open() error {
 	if err != nil {
 		return err
 	}
+	s.setup()
 	s.ln = ln
 	s.echo.Listener = ln
 	s.done = make(chan error, 1)
