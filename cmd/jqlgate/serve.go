@@ -20,6 +20,7 @@ var serveOptions = []option{
 	{flag: "connect-timeout", env: "JQLGATE_CONNECT_TIMEOUT", def: "10s", usage: "how long to wait for the store at start before giving up"},
 	{flag: "log-level", env: "JQLGATE_LOG_LEVEL", def: "info", usage: "log level: debug, info, warn or error"},
 	{flag: "shutdown-timeout", env: "JQLGATE_SHUTDOWN_TIMEOUT", def: "15s", usage: "how long in-flight requests and deliveries may take to finish on shutdown"},
+	{flag: "schema-dir", env: "JQLGATE_SCHEMA_DIR", def: "", usage: "directory of model schema files (.json, .yaml) loaded besides the built-in ones"},
 }
 
 // serveConfig is the parsed configuration of jqlgate serve.
@@ -31,10 +32,12 @@ type serveConfig struct {
 	ConnectTimeout  time.Duration
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
+	SchemaDir       string
 }
 
 func parseServeConfig(s *optionSet) (serveConfig, error) {
 	c := serveConfig{Addr: s.str("addr"), DataDir: s.str("data-dir"), MongoDBURI: s.str("mongodb-uri"), Database: s.str("database")}
+	c.SchemaDir = s.str("schema-dir")
 	var err error
 	if c.ConnectTimeout, err = s.duration("connect-timeout"); err != nil {
 		return c, err
