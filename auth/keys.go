@@ -113,9 +113,10 @@ func (ks *KeySet) create(ctx context.Context) (*jqlgate.SigningKey, error) {
 func (ks *KeySet) reload(ctx context.Context) error {
 	ks.refreshMu.Lock()
 	defer ks.refreshMu.Unlock()
-	ks.mu.Lock()
-	ks.triedAt = ks.now()
-	ks.mu.Unlock()
+	return ks.reloadLocked(ctx)
+}
+
+func (ks *KeySet) reloadLocked(ctx context.Context) error {
 	stored, err := ks.Store.SigningKeys(ctx)
 	if err != nil {
 		return err
@@ -203,8 +204,8 @@ func (ks *KeySet) signer(ctx context.Context, typ string) (jose.Signer, error) {
 // publicKey returns the key with id kid, if it still verifies.
 func (ks *KeySet) publicKey(ctx context.Context, kid string) (*ecdsa.PublicKey, bool) {
 	lk, ok := ks.lookup(kid)
-	if !ok && ks.mayRetry() {
-		_ = ks.reload(ctx)
+	if !ok {
+		ks.reloadForUnknown(ctx)
 		lk, ok = ks.lookup(kid)
 	}
 	if !ok || (!lk.notAfter.IsZero() && ks.now().After(lk.notAfter)) {
@@ -220,10 +221,18 @@ func (ks *KeySet) lookup(kid string) (*loadedKey, bool) {
 	return lk, ok
 }
 
-func (ks *KeySet) mayRetry() bool {
-	ks.mu.RLock()
-	defer ks.mu.RUnlock()
-	return ks.now().Sub(ks.triedAt) >= orDefault(ks.RefreshInterval, 10*time.Second)
+// reloadForUnknown reloads the keys because a token named an unknown kid,
+// at most once per RefreshInterval however many such tokens arrive: a
+// flood of made-up kids costs one store read per interval.
+func (ks *KeySet) reloadForUnknown(ctx context.Context) {
+	ks.refreshMu.Lock()
+	defer ks.refreshMu.Unlock()
+	now := ks.now()
+	if !ks.triedAt.IsZero() && now.Sub(ks.triedAt) < orDefault(ks.RefreshInterval, 10*time.Second) {
+		return
+	}
+	ks.triedAt = now
+	_ = ks.reloadLocked(ctx)
 }
 
 // JWKS returns the public keys that still verify, as a JSON Web Key Set.

@@ -269,7 +269,7 @@ type introspectResponse struct {
 
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 	s.init()
-	if _, oe := s.authenticateClient(r); oe != nil {
+	if oe := s.authorizeIntrospection(r); oe != nil {
 		oe.write(w)
 		return
 	}
@@ -288,6 +288,27 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 		Exp: c.Expiry.Time().Unix(), Iat: c.IssuedAt.Time().Unix(), Sub: c.Subject,
 		Aud: c.Audience, Iss: c.Issuer, Jti: c.ID,
 	})
+}
+
+// authorizeIntrospection accepts a client's credentials or, RFC 7662
+// §2.1, a valid access token of a client as a Bearer token (what an
+// Introspector sends).
+func (s *Server) authorizeIntrospection(r *http.Request) *oauthError {
+	scheme, bearer, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		_, oe := s.authenticateClient(r)
+		return oe
+	}
+	if ok, d := s.byIP.allow(remoteIP(r), time.Now()); !ok {
+		return tooMany(d)
+	}
+	if oe := parseForm(r); oe != nil {
+		return oe
+	}
+	if _, err := s.Tokens.VerifyAccess(r.Context(), strings.TrimSpace(bearer)); err != nil {
+		return &oauthError{status: http.StatusUnauthorized, Code: "invalid_token", Description: "The bearer token is invalid."}
+	}
+	return nil
 }
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {

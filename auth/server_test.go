@@ -173,7 +173,7 @@ func TestTokenWrongContentType(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	e := newEnv(t)
-	e.server = &auth.Server{Tokens: e.tokens, Clients: e.store, ClientRate: 0.01, ClientBurst: 3, IPRate: -1}
+	e.server = &auth.Server{Tokens: e.tokens, Clients: e.store, Logger: e.server.Logger, ClientRate: 0.01, ClientBurst: 3, IPRate: -1}
 	h := e.server.Handler()
 	e.http.Config.Handler = h
 	cfg := e.client(t, "*")
@@ -187,7 +187,7 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("after 5 guesses: got %d Retry-After %q body %v, want 429 with Retry-After and an error body", last.StatusCode, last.Header.Get("Retry-After"), body)
 	}
 	// Per IP: a fresh server limiting only by IP refuses the next client too.
-	e.server = &auth.Server{Tokens: e.tokens, Clients: e.store, ClientRate: -1, IPRate: 0.01, IPBurst: 2}
+	e.server = &auth.Server{Tokens: e.tokens, Clients: e.store, Logger: e.server.Logger, ClientRate: -1, IPRate: 0.01, IPBurst: 2}
 	e.http.Config.Handler = e.server.Handler()
 	for i := range 3 {
 		last, _ = post(t, e, "/oauth2/token", form, "cl_guess"+string(rune('a'+i)), "x")
