@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -213,4 +214,22 @@ func (s *SubscriptionStore) bump(ctx context.Context) error {
 	_, err := s.meta.UpdateOne(Counted(ctx), bson.D{{Key: "_id", Value: subscriptionsMetaID}},
 		bson.D{{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}}}, options.UpdateOne().SetUpsert(true))
 	return translate("subscriptions.bump", err)
+}
+
+// Disable switches any owner's subscription off with a reason, for the
+// dispatcher (a receiver that answered 410 Gone). It is ENOTFOUND when the
+// subscription is gone.
+func (s *SubscriptionStore) Disable(ctx context.Context, id, reason string) error {
+	update := bson.D{{Key: "$set", Value: bson.D{
+		{Key: "enabled", Value: false}, {Key: "disabledReason", Value: reason},
+		{Key: "updatedAt", Value: time.Now().UTC().Truncate(time.Millisecond)},
+	}}}
+	res, err := s.coll.UpdateOne(Counted(ctx), bson.D{{Key: "_id", Value: id}}, update)
+	if err != nil {
+		return translate("subscriptions.Disable", err)
+	}
+	if res.MatchedCount == 0 {
+		return translate("subscriptions.Disable", mongo.ErrNoDocuments)
+	}
+	return s.bump(ctx)
 }

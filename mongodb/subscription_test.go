@@ -179,3 +179,22 @@ func TestSubscriptionListUpdateDeleteVersion(t *testing.T) {
 		t.Errorf("Version = %d (err %v), want %d", v1, err, v0+5)
 	}
 }
+
+func TestSubscriptionDisable(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	sub, _, _ := s.Create(ctx, fullSubscription("client:a", "https://example.com/hook"))
+	if err := s.Disable(ctx, sub.ID, "The receiver answered 410 Gone."); err != nil {
+		t.Fatalf("Disable: %v", err)
+	}
+	got, err := s.Get(ctx, sub.ID)
+	if err != nil || got.Enabled || got.DisabledReason != "The receiver answered 410 Gone." {
+		t.Errorf("after Disable: enabled %v, reason %q, err %v", got.Enabled, got.DisabledReason, err)
+	}
+	if all, _ := s.ListEnabled(ctx); len(all) != 0 {
+		t.Errorf("ListEnabled after Disable = %d, want 0", len(all))
+	}
+	if err := s.Disable(ctx, "sub_missing", "x"); jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
+		t.Errorf("Disable of a missing subscription: %v, want not found", err)
+	}
+}

@@ -21,6 +21,9 @@ var serveOptions = []option{
 	{flag: "log-level", env: "JQLGATE_LOG_LEVEL", def: "info", usage: "log level: debug, info, warn or error"},
 	{flag: "shutdown-timeout", env: "JQLGATE_SHUTDOWN_TIMEOUT", def: "15s", usage: "how long in-flight requests and deliveries may take to finish on shutdown"},
 	{flag: "schema-dir", env: "JQLGATE_SCHEMA_DIR", def: "", usage: "directory of model schema files (.json, .yaml) loaded besides the built-in ones"},
+	{flag: "secret-key", env: "JQLGATE_SECRET_KEY", def: "", usage: "base64 of the 32-byte master key sealing webhook secrets at rest; required with MONGODB_URI, generated into <data-dir>/secret.key otherwise", secret: true},
+	{flag: "webhook-allow-cidrs", env: "JQLGATE_WEBHOOK_ALLOW_CIDRS", def: "", usage: "comma-separated ranges webhooks may reach although private, loopback or reserved"},
+	{flag: "webhook-require-https", env: "JQLGATE_WEBHOOK_REQUIRE_HTTPS", def: "false", usage: "refuse plain http webhook URLs"},
 }
 
 // serveConfig is the parsed configuration of jqlgate serve.
@@ -33,6 +36,7 @@ type serveConfig struct {
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 	SchemaDir       string
+	Webhook         webhookConfig
 }
 
 func parseServeConfig(s *optionSet) (serveConfig, error) {
@@ -46,6 +50,9 @@ func parseServeConfig(s *optionSet) (serveConfig, error) {
 		return c, err
 	}
 	if c.LogLevel, err = parseLevel(s.str("log-level")); err != nil {
+		return c, err
+	}
+	if c.Webhook, err = parseWebhookConfig(s); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -88,6 +95,8 @@ type app struct {
 	// workers are background components, stopped after the HTTP server
 	// and before the store.
 	workers []func(ctx context.Context) error
+	// subscriptions is the webhook subscription store.
+	subscriptions *mongodb.SubscriptionStore
 }
 
 func start(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*app, error) {
@@ -97,6 +106,10 @@ func start(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*app, err
 		return nil, err
 	}
 	a.db = db
+	if a.subscriptions, err = openSubscriptions(ctx, cfg, db, logger); err != nil {
+		a.closeStore(cfg.ShutdownTimeout)
+		return nil, err
+	}
 	a.server = gateway.NewServer(cfg.Addr, logger, db.Ping)
 	if err := a.server.Open(); err != nil {
 		a.closeStore(cfg.ShutdownTimeout)
