@@ -20,6 +20,10 @@ var serveOptions = []option{
 	{flag: "connect-timeout", env: "JQLGATE_CONNECT_TIMEOUT", def: "10s", usage: "how long to wait for the store at start before giving up"},
 	{flag: "log-level", env: "JQLGATE_LOG_LEVEL", def: "info", usage: "log level: debug, info, warn or error"},
 	{flag: "shutdown-timeout", env: "JQLGATE_SHUTDOWN_TIMEOUT", def: "15s", usage: "how long in-flight requests and deliveries may take to finish on shutdown"},
+	{flag: "body-limit", env: "JQLGATE_BODY_LIMIT", def: "1MiB", usage: "largest JQL request body (B, KiB, MiB)"},
+	{flag: "request-timeout", env: "JQLGATE_REQUEST_TIMEOUT", def: "30s", usage: "how long one JQL request may take, body read included"},
+	{flag: "rate-limit", env: "JQLGATE_RATE_LIMIT", def: "200", usage: "JQL requests per second per client (by principal, or by IP before auth); negative disables"},
+	{flag: "rate-burst", env: "JQLGATE_RATE_BURST", def: "400", usage: "requests a client may burst above --rate-limit"},
 	{flag: "schema-dir", env: "JQLGATE_SCHEMA_DIR", def: "", usage: "directory of model schema files (.json, .yaml) loaded besides the built-in ones"},
 	{flag: "secret-key", env: "JQLGATE_SECRET_KEY", def: "", usage: "base64 of the 32-byte master key sealing webhook secrets at rest; required with MONGODB_URI, generated into <data-dir>/secret.key otherwise", secret: true},
 	{flag: "webhook-allow-cidrs", env: "JQLGATE_WEBHOOK_ALLOW_CIDRS", def: "", usage: "comma-separated ranges webhooks may reach although private, loopback or reserved"},
@@ -35,6 +39,7 @@ type serveConfig struct {
 	ConnectTimeout  time.Duration
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
+	Limits          gateway.Limits
 	SchemaDir       string
 	Webhook         webhookConfig
 }
@@ -50,6 +55,9 @@ func parseServeConfig(s *optionSet) (serveConfig, error) {
 		return c, err
 	}
 	if c.LogLevel, err = parseLevel(s.str("log-level")); err != nil {
+		return c, err
+	}
+	if c.Limits, err = parseLimits(s); err != nil {
 		return c, err
 	}
 	if c.Webhook, err = parseWebhookConfig(s); err != nil {
@@ -95,6 +103,7 @@ type app struct {
 	// workers are background components, stopped after the HTTP server
 	// and before the store.
 	workers []func(ctx context.Context) error
+	gatewayParts
 	// subscriptions is the webhook subscription store.
 	subscriptions *mongodb.SubscriptionStore
 }
@@ -111,6 +120,7 @@ func start(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*app, err
 		return nil, err
 	}
 	a.server = gateway.NewServer(cfg.Addr, logger, db.Ping)
+	wireGateway(a, cfg)
 	if err := a.server.Open(); err != nil {
 		a.closeStore(cfg.ShutdownTimeout)
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
