@@ -138,3 +138,12 @@ func TestListEvents(t *testing.T) {
 		t.Errorf("filtered = %d, want %d", res.Filtered, len(events))
 	}
 }
+
+func TestUpdateRechecksReadPermission(t *testing.T) {
+	h := newHarness(t, loopback)
+	id := h.ok(admin, "subscribeToWebhook", subscribeWith("http://public.example.test/h", ""))["id"].(string)
+	h.ok(admin, "updateWebhook", `{"id":"`+id+`","trigger":"fleet.Vehicle:create"}`)
+	a := h.ok(clientA, "subscribeToWebhook", subscribeWith("http://public.example.test/h", ""))["id"].(string)
+	h.fails(clientA, "updateWebhook", `{"id":"`+a+`","trigger":"fleet.Vehicle:create"}`, jqlgate.EFORBIDDEN)
+	h.fails(clientA, "updateWebhook", `{"id":"`+a+`","trigger":"*"}`, jqlgate.EFORBIDDEN)
+}
