@@ -57,7 +57,7 @@ func ParseCIDRs(s string) ([]netip.Prefix, error) {
 
 // AllowedAddr reports whether a receiver at addr may be contacted.
 func (p AddrPolicy) AllowedAddr(addr netip.Addr) bool {
-	addr = addr.Unmap()
+	addr = addr.Unmap().WithZone("")
 	for _, a := range p.Allow {
 		if a.Contains(addr) {
 			return true
