@@ -26,7 +26,10 @@ type Authenticator struct {
 	// External verifies access tokens of trusted external issuers, tried
 	// in order for any oauth2 token the built-in issuer did not issue.
 	External []Verifier
-	APIKeys  APIKeyStore
+	// ExternalOnly refuses the built-in server's access tokens, for
+	// deployments that trust only an external issuer.
+	ExternalOnly bool
+	APIKeys      APIKeyStore
 	// APIKeyCacheTTL bounds how long an API key looked up once is trusted
 	// without asking the store again (so a deleted key works at most this
 	// long); default 10s, negative disables the cache.
@@ -70,7 +73,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, class, token string) (
 // the external verifiers, so no token is checked against keys it can't
 // match (which would trigger useless key reloads).
 func (a *Authenticator) oauth2(ctx context.Context, token string) (*jqlgate.Principal, error) {
-	if a.Tokens != nil && (len(a.External) == 0 || unverifiedIssuer(token) == a.Tokens.Issuer) {
+	if a.Tokens != nil && !a.ExternalOnly && (len(a.External) == 0 || unverifiedIssuer(token) == a.Tokens.issuer()) {
 		c, err := a.Tokens.VerifyAccess(ctx, token)
 		if err != nil {
 			return nil, err

@@ -318,11 +318,11 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
-	iss := strings.TrimSuffix(s.Tokens.Issuer, "/")
+	iss := strings.TrimSuffix(s.Tokens.issuer(), "/")
 	methods := []string{"client_secret_basic", "client_secret_post"}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"issuer":                                s.Tokens.Issuer,
+		"issuer":                                s.Tokens.issuer(),
 		"token_endpoint":                        iss + "/oauth2/token",
 		"introspection_endpoint":                iss + "/oauth2/introspect",
 		"jwks_uri":                              iss + "/.well-known/jwks.json",

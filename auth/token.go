@@ -35,6 +35,9 @@ type Tokens struct {
 	Keys *KeySet
 	// Issuer is this authorization server's public base URL ("iss").
 	Issuer string
+	// IssuerFunc gives the issuer when Issuer is empty, for a server
+	// whose URL is known only once it listens.
+	IssuerFunc func() string
 	// Audience is the "aud" of access tokens; the issuer when empty.
 	Audience  string
 	AccessTTL time.Duration // default 1h
@@ -51,11 +54,18 @@ func (t *Tokens) now() time.Time {
 	return time.Now()
 }
 
+func (t *Tokens) issuer() string {
+	if t.Issuer == "" && t.IssuerFunc != nil {
+		return t.IssuerFunc()
+	}
+	return t.Issuer
+}
+
 func (t *Tokens) audience() string {
 	if t.Audience != "" {
 		return t.Audience
 	}
-	return t.Issuer
+	return t.issuer()
 }
 
 // IssueAccess returns a signed access token for a client holding perms.
@@ -78,7 +88,7 @@ func (t *Tokens) claims(sub, aud string, ttl time.Duration, perms []string) *Cla
 	now := t.now()
 	return &Claims{
 		Claims: jwt.Claims{
-			Issuer: t.Issuer, Subject: sub, Audience: jwt.Audience{aud},
+			Issuer: t.issuer(), Subject: sub, Audience: jwt.Audience{aud},
 			Expiry: jwt.NewNumericDate(now.Add(ttl)), IssuedAt: jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now), ID: jqlgate.NewID("jti"),
 		},
@@ -126,7 +136,7 @@ func (t *Tokens) verify(ctx context.Context, token, typ, aud string) (*Claims, e
 	if err := tok.Claims(pub, &c); err != nil {
 		return nil, unauthorized("bad signature")
 	}
-	if err := checkClaims(c.Claims, t.Issuer, aud, t.now(), orDefault(t.Leeway, 30*time.Second)); err != nil {
+	if err := checkClaims(c.Claims, t.issuer(), aud, t.now(), orDefault(t.Leeway, 30*time.Second)); err != nil {
 		return nil, err
 	}
 	return &c, nil

@@ -29,6 +29,12 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the gateway (HTTP API, OAuth2 server, webhook dispatcher)", runServe},
+		{"bench", "measure webhook fan-out and delivery end to end", runBench},
+		{"listen", "run a local webhook receiver that prints and verifies what it gets", runListen},
+		{"client", "manage OAuth2 clients: create, list, delete, rotate-secret", runAdmin("client", clientActions())},
+		{"apikey", "manage API keys: create, list, delete", runAdmin("apikey", apiKeyActions())},
+		{"user", "manage system users (jwt class): create, list, delete", runAdmin("user", userActions())},
+		{"keys", "manage token signing keys: rotate, list", runAdmin("keys", keyActions())},
 		{"version", "print the version", func(_ context.Context, _ []string, _ func(string) string, stdout, _ io.Writer) error {
 			fmt.Fprintln(stdout, "jqlgate", version)
 			return nil

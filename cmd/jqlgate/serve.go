@@ -12,7 +12,7 @@ import (
 )
 
 // serveOptions are every setting of jqlgate serve, with their defaults.
-var serveOptions = []option{
+var serveOptions = append([]option{
 	{flag: "addr", env: "JQLGATE_ADDR", def: "127.0.0.1:8080", usage: "address the HTTP API listens on"},
 	{flag: "data-dir", env: "JQLGATE_DATA_DIR", def: "./data", usage: "directory for the embedded store's files and generated keys"},
 	{flag: "mongodb-uri", env: "MONGODB_URI", def: "", usage: "MongoDB URI; empty starts the embedded store in --data-dir", secret: false},
@@ -28,7 +28,9 @@ var serveOptions = []option{
 	{flag: "secret-key", env: "JQLGATE_SECRET_KEY", def: "", usage: "base64 of the 32-byte master key sealing webhook secrets at rest; required with MONGODB_URI, generated into <data-dir>/secret.key otherwise", secret: true},
 	{flag: "webhook-allow-cidrs", env: "JQLGATE_WEBHOOK_ALLOW_CIDRS", def: "", usage: "comma-separated ranges webhooks may reach although private, loopback or reserved"},
 	{flag: "webhook-require-https", env: "JQLGATE_WEBHOOK_REQUIRE_HTTPS", def: "false", usage: "refuse plain http webhook URLs"},
-}
+	{flag: "node-id", env: "JQLGATE_NODE_ID", def: "", usage: "this process's name for its deliveries in the store: stable across restarts, unique per process (default <hostname>/<addr>)"},
+	{flag: "dispatcher-workers", env: "JQLGATE_DISPATCHER_WORKERS", def: "64", usage: "webhook delivery attempts in flight at once"},
+}, authOptions...)
 
 // serveConfig is the parsed configuration of jqlgate serve.
 type serveConfig struct {
@@ -42,6 +44,8 @@ type serveConfig struct {
 	Limits          gateway.Limits
 	SchemaDir       string
 	Webhook         webhookConfig
+	Dispatcher      dispatcherConfig
+	Auth            authConfig
 }
 
 func parseServeConfig(s *optionSet) (serveConfig, error) {
@@ -61,6 +65,12 @@ func parseServeConfig(s *optionSet) (serveConfig, error) {
 		return c, err
 	}
 	if c.Webhook, err = parseWebhookConfig(s); err != nil {
+		return c, err
+	}
+	if c.Auth, err = parseAuthConfig(s); err != nil {
+		return c, err
+	}
+	if c.Dispatcher, err = parseDispatcherConfig(s, c.Addr); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -106,12 +116,20 @@ type app struct {
 	gatewayParts
 	// subscriptions is the webhook subscription store.
 	subscriptions *mongodb.SubscriptionStore
+	dispatcherParts
+	// unlock releases the embedded store's data dir lock.
+	unlock func()
 }
 
 func start(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*app, error) {
 	a := &app{started: time.Now(), logger: logger}
+	var err error
+	if a.unlock, err = lockDataDir(cfg.MongoDBURI, cfg.DataDir); err != nil {
+		return nil, err
+	}
 	db, err := mongodb.Open(ctx, mongodb.Config{URI: cfg.MongoDBURI, Database: cfg.Database, DataDir: cfg.DataDir, ConnectTimeout: cfg.ConnectTimeout, Logger: logger})
 	if err != nil {
+		a.release()
 		return nil, err
 	}
 	a.db = db
@@ -121,6 +139,14 @@ func start(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*app, err
 	}
 	a.server = gateway.NewServer(cfg.Addr, logger, db.Ping)
 	wireGateway(a, cfg)
+	if err := wireAuth(ctx, a, cfg); err != nil {
+		a.closeStore(cfg.ShutdownTimeout)
+		return nil, err
+	}
+	if err := wireDispatcher(ctx, a, cfg); err != nil {
+		a.closeStore(cfg.ShutdownTimeout)
+		return nil, err
+	}
 	if err := a.server.Open(); err != nil {
 		a.closeStore(cfg.ShutdownTimeout)
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -148,6 +174,7 @@ func (a *app) stop(timeout time.Duration) error {
 		keep("worker", a.workers[i](ctx))
 	}
 	keep("store", a.db.Close(ctx))
+	a.release()
 	a.logger.Info("stopped", "uptime", time.Since(a.started).String())
 	return firstErr
 }
@@ -156,4 +183,5 @@ func (a *app) closeStore(timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	_ = a.db.Close(ctx)
+	a.release()
 }
