@@ -43,13 +43,13 @@ var errPublish = &jqlgate.Error{Code: jqlgate.EUNAVAILABLE, Message: "event log 
 
 // env is one test's gateway core: the mux over a fresh database.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	mux   *namespaces.Mux
 	store *mongodb.RecordStore
 	pub   *recorder
 }
 
-func newEnv(t *testing.T, schemaDir string) *env {
+func newEnv(t testing.TB, schemaDir string) *env {
 	t.Helper()
 	set, err := schemas.LoadModels(schemaDir)
 	if err != nil {
@@ -67,7 +67,7 @@ func newEnv(t *testing.T, schemaDir string) *env {
 
 // command decodes a JQL envelope as the gateway does: numbers as
 // json.Number, __meta__ into Meta, the rest as fields.
-func command(t *testing.T, envelope string) *jqlgate.Command {
+func command(t testing.TB, envelope string) *jqlgate.Command {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader([]byte(envelope)))
 	dec.UseNumber()
