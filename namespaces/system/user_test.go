@@ -14,7 +14,9 @@ import (
 
 type loginFn func(ctx context.Context, username, password string) (*jqlgate.UserToken, error)
 
-func (f loginFn) Login(ctx context.Context, u, p string) (*jqlgate.UserToken, error) { return f(ctx, u, p) }
+func (f loginFn) Login(ctx context.Context, u, p string) (*jqlgate.UserToken, error) {
+	return f(ctx, u, p)
+}
 
 func TestAuthenticate(t *testing.T) {
 	exp := time.Now().Add(time.Hour)
