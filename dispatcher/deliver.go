@@ -53,7 +53,21 @@ func (d *Dispatcher) deliverOne(dl *delivery) {
 	if a.ResponseCode == http.StatusGone {
 		d.disable(ctx, dl.subID)
 	}
-	d.finish(ctx, dl, a)
+	d.finishAsync(ctx, dl, a)
+}
+
+// finishAsync records the attempt without holding the worker, so many
+// records share one batched insert. At most maxRecording records are in
+// flight; beyond that the worker waits, which bounds memory when the store
+// is slower than the receivers.
+func (d *Dispatcher) finishAsync(ctx context.Context, dl *delivery, a *jqlgate.Attempt) {
+	d.recordSem <- struct{}{}
+	d.records.Add(1)
+	go func() {
+		defer d.records.Done()
+		defer func() { <-d.recordSem }()
+		d.finish(ctx, dl, a)
+	}()
 }
 
 // send makes the HTTP request under the subscription's timeout and
@@ -73,7 +87,11 @@ func (d *Dispatcher) send(ctx context.Context, t *target, dl *delivery) (*jqlgat
 	}
 	a.URL = req.URL.String()
 	a.RequestHeaders = redactHeaders(req.Header, t.sub.Headers)
-	a.RequestBody = capString(body)
+	if dl.attempt == 1 {
+		// Every attempt sends the same body; keeping it once keeps the
+		// hot path's inserts small.
+		a.RequestBody = capString(body)
+	}
 	start := time.Now()
 	resp, err := d.client.Do(req)
 	if err != nil {

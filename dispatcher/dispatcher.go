@@ -72,6 +72,9 @@ type Dispatcher struct {
 	baseCtx context.Context // attempts derive their timeouts from it
 	stopCh  chan struct{}
 	wg      sync.WaitGroup // background goroutines
+	// records are attempt records being written; recordSem bounds them.
+	records   sync.WaitGroup
+	recordSem chan struct{}
 
 	gate     sync.RWMutex // held shared by publishers, exclusively by Close
 	closed   bool
@@ -103,7 +106,8 @@ func New(cfg Config) *Dispatcher {
 		cfg.Version = "dev"
 	}
 	d := &Dispatcher{cfg: cfg, log: cfg.Logger.With("component", "dispatcher"), idx: newIndex(),
-		track: newTracker(cfg.Now), stopCh: make(chan struct{}), baseCtx: context.Background()}
+		track: newTracker(cfg.Now), stopCh: make(chan struct{}), baseCtx: context.Background(),
+		recordSem: make(chan struct{}, maxRecording)}
 	transport := cfg.Transport
 	if transport == nil {
 		transport = newTransport(cfg.Policy, cfg.Resolve)
@@ -124,6 +128,9 @@ func (d *Dispatcher) limit(subID string) int {
 	}
 	return defaultMaxInFlight
 }
+
+// maxRecording bounds the attempt records being written at once.
+const maxRecording = 1024
 
 // errClosed answers publishers once the dispatcher is closing.
 var errClosed = &jqlgate.Error{Code: jqlgate.EUNAVAILABLE, Message: "The server is shutting down.", RetryAfter: time.Second}

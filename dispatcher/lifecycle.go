@@ -76,6 +76,7 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		d.wg.Wait()
+		d.records.Wait()
 		close(done)
 	}()
 	select {

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/jqlgate/jqlgate/dispatcher"
+	"github.com/jqlgate/jqlgate/mongodb"
+)
+
+var _ dispatcher.Store = (*mongodb.DeliveryStore)(nil)
+
+// dispatcherConfig is the dispatcher part of serveConfig.
+type dispatcherConfig struct {
+	// NodeID names this process's deliveries in the store; it must be the
+	// same across restarts and different for every process sharing the
+	// store.
+	NodeID  string
+	Workers int
+}
+
+func parseDispatcherConfig(s *optionSet, addr string) (dispatcherConfig, error) {
+	c := dispatcherConfig{NodeID: s.str("node-id")}
+	if c.NodeID == "" {
+		host, err := os.Hostname()
+		if err != nil {
+			return c, fmt.Errorf("--node-id: no host name to default to (%v); set it", err)
+		}
+		c.NodeID = host + "/" + addr
+	}
+	var err error
+	if c.Workers, err = s.int("dispatcher-workers"); err != nil {
+		return c, err
+	}
+	if c.Workers <= 0 {
+		return c, fmt.Errorf("--dispatcher-workers: must be at least 1, got %d", c.Workers)
+	}
+	return c, nil
+}
+
+// dispatcherParts are what the dispatcher wiring shares with the rest of
+// start: the dispatcher, the Publisher of the model namespaces and the
+// refresher of system.Webhook.
+type dispatcherParts struct {
+	dispatcher *dispatcher.Dispatcher
+}
+
+// wireDispatcher opens the delivery store and starts the dispatcher over
+// the subscription store, recovering this node's unfinished deliveries.
+// On shutdown the dispatcher stops (in-flight attempts finish, records are
+// flushed) before the delivery store's batches close.
+func wireDispatcher(ctx context.Context, a *app, cfg serveConfig) error {
+	store := mongodb.NewDeliveryStore(a.db.Database)
+	if err := store.EnsureIndexes(ctx); err != nil {
+		_ = store.Close(ctx)
+		return fmt.Errorf("delivery indexes: %w", err)
+	}
+	d := dispatcher.New(dispatcher.Config{
+		Store: store, Source: a.subscriptions, Disabler: a.subscriptions,
+		Node: cfg.Dispatcher.NodeID, Workers: cfg.Dispatcher.Workers, Policy: cfg.Webhook.Policy,
+		Version: version, Registry: a.metrics, Logger: a.logger,
+	})
+	if err := d.Start(ctx); err != nil {
+		_ = store.Close(ctx)
+		return fmt.Errorf("dispatcher: %w", err)
+	}
+	a.dispatcher = d
+	a.workers = append(a.workers, store.Close, d.Close)
+	return nil
+}
