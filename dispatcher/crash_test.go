@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -83,7 +84,15 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	var mu sync.Mutex
 	got := map[string]bool{}
-	rc := newReceiver(t, func(_ int, _ http.ResponseWriter, r *http.Request) {})
+	// A slow receiver while the first child runs leaves a backlog for
+	// the restarted one.
+	var slow atomic.Bool
+	slow.Store(true)
+	rc := newReceiver(t, func(_ int, _ http.ResponseWriter, r *http.Request) {
+		if slow.Load() {
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
 	go func() {
 		for r := range rc.reqs {
 			var p struct{ ID string }
@@ -106,6 +115,7 @@ func TestCrashRecovery(t *testing.T) {
 	mu.Lock()
 	t.Logf("child acknowledged %d events before SIGKILL; %d delivered before the restart", len(acked), len(got))
 	mu.Unlock()
+	slow.Store(false)
 	child := startChild(t, env, "recover")
 	if err := child.Start(); err != nil {
 		t.Fatal(err)

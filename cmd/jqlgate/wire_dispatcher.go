@@ -7,9 +7,13 @@ import (
 
 	"github.com/jqlgate/jqlgate/dispatcher"
 	"github.com/jqlgate/jqlgate/mongodb"
+	"github.com/jqlgate/jqlgate/namespaces/model"
 )
 
-var _ dispatcher.Store = (*mongodb.DeliveryStore)(nil)
+var (
+	_ dispatcher.Store = (*mongodb.DeliveryStore)(nil)
+	_ model.Publisher  = (*dispatcher.Dispatcher)(nil)
+)
 
 // dispatcherConfig is the dispatcher part of serveConfig.
 type dispatcherConfig struct {
