@@ -52,8 +52,8 @@ func (s *DeliveryStore) EnsureIndexes(ctx context.Context) error {
 		{s.attempts, bson.D{{Key: "subscription_id", Value: 1}, {Key: "created_at", Value: -1}}},
 	}
 	for _, sp := range specs {
-		if _, err := sp.coll.Indexes().CreateOne(Counted(ctx), mongo.IndexModel{Keys: sp.keys}); err != nil {
-			return translate("create delivery indexes", err)
+		if err := EnsureIndexes(ctx, sp.coll, "create delivery indexes", mongo.IndexModel{Keys: sp.keys}); err != nil {
+			return err
 		}
 	}
 	return nil

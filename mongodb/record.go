@@ -43,8 +43,7 @@ func (s *RecordStore) EnsureIndexes(ctx context.Context, coll string, indexes []
 		}
 		models[i] = mongo.IndexModel{Keys: keys, Options: options.Index().SetUnique(ix.Unique)}
 	}
-	_, err := s.db.Collection(coll).Indexes().CreateMany(Counted(ctx), models)
-	return translate("record indexes", err)
+	return EnsureIndexes(ctx, s.db.Collection(coll), "record indexes", models...)
 }
 
 // Insert stores a new record and returns once it is durable. A duplicate

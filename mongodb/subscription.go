@@ -47,11 +47,10 @@ func NewSubscriptionStore(db *mongo.Database, sealer *Sealer) *SubscriptionStore
 // EnsureIndexes creates the unique index that makes (owner, prefix,
 // trigger, webhookUrl) one subscription, and the index by owner.
 func (s *SubscriptionStore) EnsureIndexes(ctx context.Context) error {
-	_, err := s.coll.Indexes().CreateMany(Counted(ctx), []mongo.IndexModel{
-		{Keys: bson.D{{Key: "key", Value: 1}}, Options: options.Index().SetName("key_unique").SetUnique(true)},
-		{Keys: bson.D{{Key: "owner", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("owner_id")},
-	})
-	return translate("subscriptions.EnsureIndexes", err)
+	return EnsureIndexes(ctx, s.coll, "subscriptions.EnsureIndexes",
+		mongo.IndexModel{Keys: bson.D{{Key: "key", Value: 1}}, Options: options.Index().SetName("key_unique").SetUnique(true)},
+		mongo.IndexModel{Keys: bson.D{{Key: "owner", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("owner_id")},
+	)
 }
 
 // SubscriptionKey is the value the unique index holds for a subscription:
