@@ -133,25 +133,39 @@ func start(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*app, err
 		return nil, err
 	}
 	a.db = db
-	if a.subscriptions, err = openSubscriptions(ctx, cfg, db, logger); err != nil {
-		a.closeStore(cfg.ShutdownTimeout)
-		return nil, err
-	}
 	a.server = gateway.NewServer(cfg.Addr, logger, db.Ping)
-	wireGateway(a, cfg)
-	if err := wireAuth(ctx, a, cfg); err != nil {
-		a.closeStore(cfg.ShutdownTimeout)
+	if err := a.wire(ctx, cfg); err != nil {
+		// Stop whatever was started, in the usual order.
+		_ = a.stop(cfg.ShutdownTimeout)
 		return nil, err
-	}
-	if err := wireDispatcher(ctx, a, cfg); err != nil {
-		a.closeStore(cfg.ShutdownTimeout)
-		return nil, err
-	}
-	if err := a.server.Open(); err != nil {
-		a.closeStore(cfg.ShutdownTimeout)
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	return a, nil
+}
+
+// wire builds the components on the open store, in dependency order: the
+// route table, authentication, the subscription store, the dispatcher, then
+// the namespaces that publish to it, and last the listener.
+func (a *app) wire(ctx context.Context, cfg serveConfig) error {
+	var err error
+	if a.subscriptions, err = openSubscriptions(ctx, cfg, a.db, a.logger); err != nil {
+		return err
+	}
+	wireGateway(a, cfg)
+	if err := wireAuth(ctx, a, cfg); err != nil {
+		return err
+	}
+	if err := wireDispatcher(ctx, a, cfg); err != nil {
+		return err
+	}
+	set, err := wireModels(ctx, a, cfg, a.mux, a.dispatcher)
+	if err != nil {
+		return err
+	}
+	registerWebhook(a, cfg, a.mux, set, a.dispatcher)
+	if err := a.server.Open(); err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	return nil
 }
 
 // stop shuts down in a fixed order: stop accepting requests and let those in
@@ -177,11 +191,4 @@ func (a *app) stop(timeout time.Duration) error {
 	a.release()
 	a.logger.Info("stopped", "uptime", time.Since(a.started).String())
 	return firstErr
-}
-
-func (a *app) closeStore(timeout time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	_ = a.db.Close(ctx)
-	a.release()
 }
