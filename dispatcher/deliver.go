@@ -130,7 +130,7 @@ func (d *Dispatcher) judge(t *target, dl *delivery, a *jqlgate.Attempt, resp *ht
 	case a.Error == "":
 		a.Error = "receiver answered " + http.StatusText(code)
 	}
-	wait, ok := d.nextDelay(t.sub, dl.attempt, retryAfter(resp, d.cfg.Now()))
+	wait, ok := d.nextDelay(t.sub, dl.attempt, code, retryAfter(resp, d.cfg.Now()))
 	if !ok {
 		a.Status = jqlgate.StatusFailed
 		return
