@@ -14,4 +14,8 @@ type Fanout struct {
 	// Accepted is when the dispatcher took the event; recovery reads
 	// events by it.
 	Accepted time.Time
+	// Seq orders the events one node accepted (strictly increasing per
+	// node, also across restarts); ordered subscriptions receive events by
+	// it. Zero on events stored before it existed.
+	Seq int64
 }

@@ -176,6 +176,7 @@ func (d *Dispatcher) finish(ctx context.Context, dl *delivery, a *jqlgate.Attemp
 		d.q.push(dl)
 		return
 	}
+	d.q.advance(dl)
 	d.track.finish(dl.fan.Event.ID)
 }
 

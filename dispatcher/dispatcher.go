@@ -68,6 +68,8 @@ type Dispatcher struct {
 	track       *tracker
 	metrics     *metrics
 	reloadMu    sync.Mutex
+	// pubMu makes sequence numbers and ordered lines agree.
+	pubMu sync.Mutex
 
 	baseCtx context.Context // attempts derive their timeouts from it
 	stopCh  chan struct{}
@@ -129,6 +131,24 @@ func (d *Dispatcher) limit(subID string) int {
 	return defaultMaxInFlight
 }
 
+// fanDeliveries returns the deliveries of fans, one per target.
+func (d *Dispatcher) fanDeliveries(fans []*jqlgate.Fanout) []*delivery {
+	var dels []*delivery
+	for _, f := range fans {
+		for _, sub := range f.Targets {
+			dels = append(dels, d.newDelivery(f, sub))
+		}
+	}
+	return dels
+}
+
+// newDelivery returns f's first delivery to subscription sub.
+func (d *Dispatcher) newDelivery(f *jqlgate.Fanout, sub string) *delivery {
+	t := d.idx.get(sub)
+	return &delivery{id: DeliveryID(f.Event.ID, sub), fan: f, subID: sub, attempt: 1, due: f.Accepted,
+		heapIdx: -1, seq: f.Seq, ordered: t != nil && t.sub.Ordered}
+}
+
 // maxRecording bounds the attempt records being written at once.
 const maxRecording = 1024
 
@@ -160,16 +180,24 @@ func (d *Dispatcher) Publish(ctx context.Context, events ...*jqlgate.Event) erro
 		}
 		fans[i] = &jqlgate.Fanout{Event: ev, Targets: d.idx.match(ev), Node: d.cfg.Node}
 	}
+	dels := d.fanDeliveries(fans)
+	d.pubMu.Lock()
 	d.track.hold(fans)
+	for _, dl := range dels {
+		dl.seq, dl.due = dl.fan.Seq, dl.fan.Accepted
+	}
+	d.q.reserve(dels)
+	d.pubMu.Unlock()
 	if err := d.cfg.Store.InsertEvents(ctx, fans); err != nil {
+		for _, dl := range dels {
+			d.q.advance(dl)
+		}
 		d.track.drop(fans)
 		return err
 	}
 	d.metrics.accepted.Add(float64(len(fans)))
-	for _, f := range fans {
-		for _, sub := range f.Targets {
-			d.q.push(&delivery{id: DeliveryID(f.Event.ID, sub), fan: f, subID: sub, attempt: 1, due: f.Accepted, heapIdx: -1})
-		}
+	for _, dl := range dels {
+		d.q.push(dl)
 	}
 	d.track.release(fans)
 	return nil

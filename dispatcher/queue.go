@@ -16,6 +16,16 @@ type delivery struct {
 	attempt int // number of the next attempt, from 1
 	due     time.Time
 	heapIdx int // position in the timed heap, -1 when not in it
+
+	// ordered deliveries go out one at a time per subscription, by seq.
+	ordered bool
+	seq     int64
+	// durable is false while the event's intake is not yet acknowledged;
+	// an ordered line does not pass such a head.
+	durable bool
+	// scheduled is set once the delivery entered the timed heap, the
+	// ready FIFO or a worker; an ordered line never puts another in front.
+	scheduled bool
 }
 
 // queue holds pending deliveries: those due later in a heap, due ones in a
@@ -31,6 +41,8 @@ type queue struct {
 	now    func() time.Time
 	wake   chan struct{} // nudges the timer loop when the earliest due changes
 	closed bool
+	// lines are the ordered subscriptions' deliveries, head first.
+	lines map[string][]*delivery
 }
 
 // slot is one subscription's share of the workers.
@@ -40,15 +52,27 @@ type slot struct {
 }
 
 func newQueue(now func() time.Time, limit func(string) int) *queue {
-	q := &queue{slots: map[string]*slot{}, limit: limit, now: now, wake: make(chan struct{}, 1)}
+	q := &queue{slots: map[string]*slot{}, lines: map[string][]*delivery{}, limit: limit, now: now, wake: make(chan struct{}, 1)}
 	q.cond = sync.NewCond(&q.mu)
 	return q
 }
 
-// push schedules d at d.due.
+// push schedules d at d.due; an ordered delivery waits until it heads
+// its subscription's line.
 func (q *queue) push(d *delivery) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if d.ordered {
+		d.durable = true
+		if !q.lineAdmitLocked(d) {
+			return
+		}
+	}
+	q.scheduleLocked(d)
+}
+
+func (q *queue) scheduleLocked(d *delivery) {
+	d.scheduled = true
 	if !d.due.After(q.now()) {
 		q.ready = append(q.ready, d)
 		q.cond.Signal()
@@ -162,6 +186,13 @@ func (q *queue) removeSub(subID string) []*delivery {
 		out = append(out, s.waiting...)
 		s.waiting = nil
 	}
+	for _, d := range q.lines[subID] {
+		if !d.scheduled {
+			out = append(out, d)
+		}
+		d.scheduled = false
+	}
+	delete(q.lines, subID)
 	return out
 }
 

@@ -62,7 +62,8 @@ func (d *Dispatcher) resume(f *jqlgate.Fanout, latest map[string]*jqlgate.Attemp
 	}
 	var dels []*delivery
 	for _, sub := range f.Targets {
-		dl := &delivery{id: DeliveryID(f.Event.ID, sub), fan: f, subID: sub, attempt: 1, due: d.cfg.Now(), heapIdx: -1}
+		dl := d.newDelivery(f, sub)
+		dl.due = d.cfg.Now()
 		if a := latest[dl.id]; a != nil {
 			if a.Status == jqlgate.StatusDone || a.Status == jqlgate.StatusFailed {
 				continue

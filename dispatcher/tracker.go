@@ -16,6 +16,7 @@ type tracker struct {
 	now     func() time.Time
 	events  map[string]*tracked
 	pending int // unfinished deliveries
+	lastSeq int64
 }
 
 type tracked struct {
@@ -28,7 +29,9 @@ func newTracker(now func() time.Time) *tracker {
 }
 
 // hold registers fans before they are stored, with one extra hold each for
-// the intake itself, and stamps their acceptance time. Stamping under the
+// the intake itself, and stamps their acceptance time and sequence number
+// (nanoseconds, bumped past the last one, so it keeps increasing across
+// restarts as long as the clock does). Stamping under the
 // same lock that computes the watermark keeps every held event at or after
 // any watermark already written.
 func (t *tracker) hold(fans []*jqlgate.Fanout) {
@@ -37,6 +40,8 @@ func (t *tracker) hold(fans []*jqlgate.Fanout) {
 	now := t.now().UTC()
 	for _, f := range fans {
 		f.Accepted = now
+		t.lastSeq = max(t.lastSeq+1, now.UnixNano())
+		f.Seq = t.lastSeq
 		t.events[f.Event.ID] = &tracked{accepted: now, remaining: len(f.Targets) + 1}
 		t.pending += len(f.Targets)
 	}

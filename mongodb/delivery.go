@@ -78,6 +78,7 @@ type eventDoc struct {
 	Accepted  time.Time      `bson:"ts"`
 	Targets   []string       `bson:"targets"`
 	Node      string         `bson:"node"`
+	Seq       int64          `bson:"seq,omitempty"`
 }
 
 func toEventDoc(f *jqlgate.Fanout) eventDoc {
@@ -87,13 +88,13 @@ func toEventDoc(f *jqlgate.Fanout) eventDoc {
 		targets = []string{}
 	}
 	return eventDoc{ID: ev.ID, Type: ev.Type, EntityID: ev.EntityID, Data: ev.Data, Changed: ev.Changed,
-		Timestamp: ev.Timestamp, Accepted: f.Accepted, Targets: targets, Node: f.Node}
+		Timestamp: ev.Timestamp, Accepted: f.Accepted, Targets: targets, Node: f.Node, Seq: f.Seq}
 }
 
 func (d *eventDoc) fanout() *jqlgate.Fanout {
 	return &jqlgate.Fanout{
 		Event:   &jqlgate.Event{ID: d.ID, Type: d.Type, EntityID: d.EntityID, Data: d.Data, Changed: d.Changed, Timestamp: d.Timestamp.UTC()},
-		Targets: d.Targets, Node: d.Node, Accepted: d.Accepted.UTC(),
+		Targets: d.Targets, Node: d.Node, Accepted: d.Accepted.UTC(), Seq: d.Seq,
 	}
 }
 
@@ -111,7 +112,7 @@ func (s *DeliveryStore) InsertEvents(ctx context.Context, fans []*jqlgate.Fanout
 // first.
 func (s *DeliveryStore) EventsSince(ctx context.Context, node string, since time.Time) ([]*jqlgate.Fanout, error) {
 	filter := bson.D{{Key: "node", Value: node}, {Key: "ts", Value: bson.D{{Key: "$gte", Value: since}}}}
-	cur, err := s.events.Find(Counted(ctx), filter, options.Find().SetSort(bson.D{{Key: "ts", Value: 1}}))
+	cur, err := s.events.Find(Counted(ctx), filter, options.Find().SetSort(bson.D{{Key: "ts", Value: 1}, {Key: "seq", Value: 1}}))
 	if err != nil {
 		return nil, translate("find events", err)
 	}
