@@ -2,7 +2,7 @@ package dispatcher_test
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
