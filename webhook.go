@@ -128,4 +128,6 @@ type Attempt struct {
 	CreatedAt       time.Time         `json:"createdAt"`
 	// Node is the dispatcher node that owns the event (see Fanout.Node).
 	Node string `json:"-"`
+	// Test marks an attempt at an example event sent by testWebhook.
+	Test bool `json:"test,omitempty"`
 }

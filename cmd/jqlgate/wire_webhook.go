@@ -156,8 +156,12 @@ func openSubscriptions(ctx context.Context, cfg serveConfig, db *mongodb.DB, log
 // store; cat is the trigger catalogue (the schema set) and d the
 // dispatcher, told about every subscription write.
 func registerWebhook(a *app, cfg serveConfig, mux *namespaces.Mux, cat system.Catalogue, d refresher) {
-	system.RegisterWebhook(mux, system.WebhookDeps{Store: a.subscriptions, Catalogue: cat,
-		Notifier: notifier{d, a.logger}, Policy: cfg.Webhook.Policy})
+	deps := system.WebhookDeps{Store: a.subscriptions, Catalogue: cat,
+		Notifier: notifier{d, a.logger}, Policy: cfg.Webhook.Policy}
+	if a.dispatcher != nil {
+		deps.Operations = newWebhookOps(a.db, a.dispatcher, a.logger)
+	}
+	system.RegisterWebhook(mux, deps)
 }
 
 // refresher is the dispatcher's side of a subscription write.

@@ -56,6 +56,10 @@ type WebhookDeps struct {
 	Resolver Resolver
 	// Now is the clock; nil uses time.Now.
 	Now func() time.Time
+	// Operations serve the operator intents (getWebhookLogs,
+	// getWebhookQueue, retryDelivery, replayEvent, testWebhook); nil
+	// leaves them unregistered.
+	Operations Operations
 }
 
 // webhooks holds the system.Webhook handlers.
@@ -90,6 +94,7 @@ func RegisterWebhook(m *namespaces.Mux, deps WebhookDeps) {
 	for _, r := range routes {
 		m.HandleFunc(WebhookNamespace, jqlgate.SchemaController, r.intent, r.fn, webhookSpecs[r.intent])
 	}
+	w.registerOps(m)
 }
 
 // owner returns the owner key of the caller.

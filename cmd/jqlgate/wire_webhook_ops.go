@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jqlgate/jqlgate"
+	"github.com/jqlgate/jqlgate/dispatcher"
+	"github.com/jqlgate/jqlgate/mongodb"
+	"github.com/jqlgate/jqlgate/namespaces/system"
+)
+
+var _ system.Operations = (*webhookOps)(nil)
+
+// opsIndexTimeout bounds creating the operator views' indexes at start.
+const opsIndexTimeout = 30 * time.Second
+
+// webhookOps serves system.Webhook's operator intents: reads from the
+// delivery store's query side, sends through the dispatcher. The queue view
+// is derived from the store (events fanned out to the subscription since
+// the oldest node watermark, less those whose latest attempt is terminal),
+// so it is right whichever process owns a delivery.
+type webhookOps struct {
+	*mongodb.DeliveryQuery
+	d *dispatcher.Dispatcher
+}
+
+// newWebhookOps returns the operator side of system.Webhook over db and d,
+// creating the indexes its views use; failing that it only logs, since the
+// views work without them, more slowly.
+func newWebhookOps(db *mongodb.DB, d *dispatcher.Dispatcher, logger *slog.Logger) *webhookOps {
+	q := mongodb.NewDeliveryQuery(db.Database)
+	ctx, cancel := context.WithTimeout(context.Background(), opsIndexTimeout)
+	defer cancel()
+	if err := q.EnsureIndexes(ctx); err != nil {
+		logger.Warn("webhook log indexes", "error", err.Error())
+	}
+	return &webhookOps{DeliveryQuery: q, d: d}
+}
+
+// Pending implements system.Operations, naming the deliveries that have
+// no attempt yet.
+func (o *webhookOps) Pending(ctx context.Context, subID string) ([]*jqlgate.PendingDelivery, error) {
+	out, err := o.DeliveryQuery.Pending(ctx, subID)
+	for _, p := range out {
+		if p.DeliveryID == "" {
+			p.DeliveryID = dispatcher.DeliveryID(p.EventID, subID)
+		}
+	}
+	return out, err
+}
+
+// Retry implements system.Operations: a delivery waiting for a retry is
+// made due now; a finished one gets a new attempt.
+func (o *webhookOps) Retry(ctx context.Context, sub *jqlgate.Subscription, last *jqlgate.Attempt) (bool, error) {
+	if last.Status == jqlgate.StatusResent {
+		return o.d.Expedite(last.DeliveryID), nil
+	}
+	f, err := o.Event(ctx, last.EventID)
+	if err != nil {
+		return false, err
+	}
+	return true, o.d.Resend(ctx, f, sub.ID, last.Attempt)
+}
+
+// Replay implements system.Operations.
+func (o *webhookOps) Replay(ctx context.Context, sub *jqlgate.Subscription, f *jqlgate.Fanout) (string, bool, error) {
+	id := dispatcher.DeliveryID(f.Event.ID, sub.ID)
+	last, err := o.LatestAttempt(ctx, id)
+	switch {
+	case jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND:
+		return id, true, o.d.Resend(ctx, f, sub.ID, 0)
+	case err != nil:
+		return id, false, err
+	}
+	ok, err := o.Retry(ctx, sub, last)
+	return id, ok, err
+}
+
+// Test implements system.Operations.
+func (o *webhookOps) Test(ctx context.Context, sub *jqlgate.Subscription, ev *jqlgate.Event) (*jqlgate.Attempt, error) {
+	a := o.d.SendNow(ctx, sub, ev)
+	return a, o.InsertTestAttempt(ctx, a)
+}

@@ -1,0 +1,239 @@
+package system
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// retry re-sends one delivery (deliveryId), or every delivery of a
+// subscription that ended Failed since a time ({id, since}), now, as the
+// next attempt of each delivery under its webhook-id.
+func (w *webhooks) retry(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	r := &reader{}
+	f := cmd.Fields
+	r.unknown(f, "deliveryId", "id", "since")
+	_, byDelivery := f["deliveryId"]
+	if byDelivery {
+		id := r.required(f, "deliveryId")
+		if _, ok := f["id"]; ok {
+			r.fail("id", "give either deliveryId, or id and since")
+		}
+		if err := r.err(); err != nil {
+			return nil, err
+		}
+		return w.retryOne(ctx, cmd, id)
+	}
+	id := r.required(f, "id")
+	var since time.Time
+	if v, ok := f["since"]; ok && v != nil {
+		since = r.timestamp("since", v)
+	} else {
+		r.fail("since", "is required with id (or give deliveryId instead)")
+	}
+	if err := r.err(); err != nil {
+		return nil, err
+	}
+	sub, err := w.ownedSub(ctx, cmd, "id", id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkEnabled(sub); err != nil {
+		return nil, err
+	}
+	failed, err := w.Operations.FailedSince(ctx, sub.ID, since)
+	if err != nil {
+		return nil, err
+	}
+	n, err := w.retryAll(ctx, sub, failed)
+	if err != nil {
+		return nil, err
+	}
+	return queuedResult(n, len(failed), "Failed deliveries queued again."), nil
+}
+
+func (w *webhooks) retryAll(ctx context.Context, sub *jqlgate.Subscription, failed []*jqlgate.Attempt) (int, error) {
+	n := 0
+	for _, a := range failed {
+		ok, err := w.Operations.Retry(ctx, sub, a)
+		if err != nil && jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
+			return n, err
+		}
+		if ok && err == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// retryOne re-sends the delivery id of one of the caller's subscriptions.
+func (w *webhooks) retryOne(ctx context.Context, cmd *jqlgate.Command, id string) (*jqlgate.Result, error) {
+	missing := &jqlgate.Error{Code: jqlgate.ENOTFOUND, Message: "Delivery not found.", Field: "deliveryId"}
+	last, err := w.Operations.LatestAttempt(ctx, id)
+	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND || err == nil && last.Test {
+		return nil, missing
+	}
+	if err != nil {
+		return nil, err
+	}
+	sub, err := w.ownedSub(ctx, cmd, "deliveryId", last.SubscriptionID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkEnabled(sub); err != nil {
+		return nil, err
+	}
+	ok, err := w.Operations.Retry(ctx, sub, last)
+	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
+		missing.Message = "The delivery's event is no longer stored."
+		return nil, missing
+	}
+	if err != nil {
+		return nil, err
+	}
+	n, msg := 0, "The delivery is already being attempted."
+	if ok {
+		n, msg = 1, "Delivery queued again."
+	}
+	res := queuedResult(n, 1, msg)
+	res.Data.(map[string]any)["deliveryId"] = id
+	return res, nil
+}
+
+func queuedResult(queued, matched int, msg string) *jqlgate.Result {
+	return &jqlgate.Result{Data: map[string]any{"queued": queued, "matched": matched}, Message: msg, Filtered: matched, Display: queued}
+}
+
+// replay sends a stored event again to each of the caller's subscriptions
+// it went to, as the next attempt of the same delivery (same webhook-id).
+// Subscriptions that are disabled are skipped.
+func (w *webhooks) replay(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	r := &reader{}
+	r.unknown(cmd.Fields, "eventId")
+	id := r.required(cmd.Fields, "eventId")
+	if err := r.err(); err != nil {
+		return nil, err
+	}
+	own, err := owner(cmd)
+	if err != nil {
+		return nil, err
+	}
+	missing := &jqlgate.Error{Code: jqlgate.ENOTFOUND, Message: "Event not found.", Field: "eventId"}
+	f, err := w.Operations.Event(ctx, id)
+	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
+		return nil, missing
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	owned := 0
+	for _, target := range f.Targets {
+		sub, err := w.Store.GetOwned(ctx, own, target)
+		if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		owned++
+		if !sub.Enabled {
+			continue
+		}
+		did, ok, err := w.Operations.Replay(ctx, sub, f)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			ids = append(ids, did)
+		}
+	}
+	if owned == 0 {
+		return nil, missing
+	}
+	data := map[string]any{"queued": len(ids), "matched": owned, "deliveryIds": append([]string{}, ids...)}
+	return &jqlgate.Result{Data: data, Message: "Event replayed.", Filtered: owned, Display: len(ids)}, nil
+}
+
+// test sends an example event to one of the caller's subscriptions now and
+// answers what the receiver answered.
+func (w *webhooks) test(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	r := &reader{}
+	r.unknown(cmd.Fields, "id", "trigger")
+	id := r.required(cmd.Fields, "id")
+	trigger := ""
+	if v, ok := cmd.Fields["trigger"]; ok {
+		trigger = r.str("trigger", v, 200)
+	}
+	if err := r.err(); err != nil {
+		return nil, err
+	}
+	sub, err := w.ownedSub(ctx, cmd, "id", id)
+	if err != nil {
+		return nil, err
+	}
+	et, err := w.testEvent(sub, trigger)
+	if err != nil {
+		return nil, err
+	}
+	ev := &jqlgate.Event{ID: jqlgate.NewID("evt_test"), Type: et.Name, Data: et.Example, Timestamp: w.now()}
+	if eid, ok := et.Example["id"].(string); ok {
+		ev.EntityID = eid
+	}
+	a, err := w.Operations.Test(ctx, sub, ev)
+	if err != nil {
+		return nil, err
+	}
+	return &jqlgate.Result{Data: testView(a), Message: testMessage(a), Filtered: 1, Display: 1}, nil
+}
+
+// testEvent picks the event type to send: trigger when given (a concrete
+// event of the catalogue), else the subscription's trigger if concrete,
+// else the first event of the catalogue it matches.
+func (w *webhooks) testEvent(sub *jqlgate.Subscription, trigger string) (jqlgate.EventType, error) {
+	events := w.events()
+	if trigger != "" {
+		for _, e := range events {
+			if e.Name == trigger {
+				return e, nil
+			}
+		}
+		return jqlgate.EventType{}, jqlgate.Invalid("trigger", "unknown event %q; see listEvents", trigger)
+	}
+	for _, e := range events {
+		if e.Name == sub.Trigger {
+			return e, nil
+		}
+	}
+	prefix := strings.TrimSuffix(sub.Trigger, "*")
+	for _, e := range events {
+		if strings.HasPrefix(e.Name, prefix) {
+			return e, nil
+		}
+	}
+	return jqlgate.EventType{}, jqlgate.Invalid("trigger", "no event of the catalogue matches the subscription's trigger %q; give trigger", sub.Trigger)
+}
+
+func testView(a *jqlgate.Attempt) map[string]any {
+	e := entryOf(a)
+	data := map[string]any{"status": a.Status, "deliveryId": a.DeliveryID, "eventId": a.EventID, "event": a.Event,
+		"attemptId": a.ID, "durationMs": e.DurationMS, "error": a.Error, "request": e.Request,
+		"statusCode": 0, "headers": map[string]string{}, "body": ""}
+	if e.Response != nil {
+		data["statusCode"], data["headers"], data["body"] = e.Response.Code, e.Response.Headers, e.Response.Body
+	}
+	return data
+}
+
+func testMessage(a *jqlgate.Attempt) string {
+	if a.Status == jqlgate.StatusDone {
+		return "The receiver accepted the test event."
+	}
+	if a.ResponseCode != 0 {
+		return "The receiver answered " + http.StatusText(a.ResponseCode) + "."
+	}
+	return "The test event could not be delivered."
+}

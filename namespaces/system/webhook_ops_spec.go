@@ -1,0 +1,38 @@
+package system
+
+import "github.com/jqlgate/jqlgate/namespaces"
+
+var pageFields = []namespaces.FieldSpec{
+	field("limit", "integer", false, "entries per page, 1 to 1000 (default 100; __meta__.limit works too)"),
+	field("offset", "integer", false, "entries to skip (__meta__.offset works too)"),
+}
+
+// opsSpecs describe the operator intents for system.Schema.
+var opsSpecs = map[string]namespaces.IntentSpec{
+	"getWebhookLogs": {Summary: "Lists a subscription's delivery attempts, newest first (deliveries still waiting for their first attempt come first, as Queued), " +
+		"each with the request as sent (credentials redacted), the response as received (bodies capped at 16 KiB), duration, error, attempt number and next attempt time.",
+		Fields: append([]namespaces.FieldSpec{
+			idField,
+			field("status", "string or list", false, "only these statuses: Queued, Resent, Failed, Done"),
+			field("event", "string", false, "only this event type, such as profile.Customer:create"),
+			field("eventId", "string", false, "only this event"),
+			field("deliveryId", "string", false, "only this delivery (its webhook-id, msg_…)"),
+			field("since", "string", false, "only attempts at or after this RFC 3339 time"),
+			field("until", "string", false, "only attempts before this RFC 3339 time"),
+		}, pageFields...)},
+	"getWebhookQueue": {Summary: "Lists a subscription's unfinished deliveries (Queued or Resent), newest event first, with the attempts made so far and when the next falls due.",
+		Fields: append([]namespaces.FieldSpec{idField}, pageFields...)},
+	"retryDelivery": {Summary: "Sends a delivery again now, as its next attempt under the same webhook-id: one by deliveryId, " +
+		"or every delivery of subscription id that ended Failed since a time. Returns how many were queued.",
+		Fields: []namespaces.FieldSpec{
+			field("deliveryId", "string", false, "the delivery's webhook-id (msg_…), as getWebhookLogs shows it"),
+			field("id", "string", false, "a subscription id, with since"),
+			field("since", "string", false, "with id: retry deliveries that ended Failed at or after this RFC 3339 time"),
+		}},
+	"replayEvent": {Summary: "Sends a stored event again now to each of your enabled subscriptions it went to, as the next attempt of the same delivery (same webhook-id).",
+		Fields: []namespaces.FieldSpec{field("eventId", "string", true, "the event's id (the payload's id)")}},
+	"testWebhook": {Summary: "Sends an example event, signed like a real delivery and marked with X-Webhook-Test: true, to a subscription now, " +
+		"and returns the receiver's answer (statusCode, headers, body, durationMs, error). The attempt is logged, marked test.",
+		Fields: []namespaces.FieldSpec{idField,
+			field("trigger", "string", false, "the event to send (default: the subscription's trigger, or the first event it matches)")}},
+}
