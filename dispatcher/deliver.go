@@ -13,10 +13,6 @@ import (
 // maxLogBody caps the response (and request) body kept in an attempt record.
 const maxLogBody = 64 << 10
 
-// recordRetry is how long a delivery waits when its attempt could not be
-// recorded; it is attempted again then (at least once beats at most once).
-const recordRetry = 5 * time.Second
-
 // worker sends deliveries until the queue closes.
 func (d *Dispatcher) worker() {
 	for {
@@ -152,32 +148,6 @@ func (d *Dispatcher) disable(ctx context.Context, subID string) {
 	if err := d.SubscriptionChanged(ctx, subID); err != nil {
 		d.log.Error("refresh subscription", "subscription", subID, "error", err.Error())
 	}
-}
-
-// finish records attempt a at dl durably, then either reschedules dl
-// (Resent) or marks it finished. If the record can't be written the
-// delivery stays pending and is attempted again later.
-func (d *Dispatcher) finish(ctx context.Context, dl *delivery, a *jqlgate.Attempt) {
-	a.DeliveryID, a.EventID, a.Event = dl.id, dl.fan.Event.ID, dl.fan.Event.Type
-	a.SubscriptionID, a.Attempt, a.Node = dl.subID, dl.attempt, dl.fan.Node
-	if a.CreatedAt.IsZero() {
-		a.CreatedAt = d.cfg.Now().UTC()
-	}
-	if err := d.cfg.Store.InsertAttempts(ctx, []*jqlgate.Attempt{a}); err != nil {
-		d.log.Error("record attempt", "delivery", dl.id, "error", err.Error())
-		dl.due = d.cfg.Now().Add(recordRetry)
-		d.q.push(dl)
-		return
-	}
-	d.metrics.observe(a, dl.fan.Accepted, d.cfg.Now())
-	if a.Status == jqlgate.StatusResent {
-		dl.attempt++
-		dl.due = a.NextAttemptAt
-		d.q.push(dl)
-		return
-	}
-	d.q.advance(dl)
-	d.track.finish(dl.fan.Event.ID)
 }
 
 // redactHeaders copies request headers for the log: Authorization is

@@ -224,7 +224,8 @@ func TestRemovedSubscriptionCancelsPending(t *testing.T) {
 	s := sub("sub_gone", "*", rc.URL)
 	s.RetryPolicy.Schedule = []time.Duration{time.Hour}
 	src := newSource(s)
-	e := start(t, src, dispatcher.Config{})
+	// Retries in memory: one left in the store is failed when it falls due.
+	e := start(t, src, dispatcher.Config{RetryHorizon: -1})
 	publish(t, e, event("a.B:create", "1", nil))
 	e.waitAttempts(t, func(as []*jqlgate.Attempt) bool { return len(as) == 1 })
 	src.remove("sub_gone")

@@ -55,6 +55,13 @@ type Config struct {
 	// Tick is how often the node checkpoints and polls the subscription
 	// version (default 1 s).
 	Tick time.Duration
+	// RetryHorizon: a retry due later than this leaves memory and stays
+	// only in the store until it is nearly due (default 2 min; negative
+	// keeps every retry in memory).
+	RetryHorizon time.Duration
+	// LoadEvery is how often retries coming due are loaded from the store
+	// (default a quarter of RetryHorizon).
+	LoadEvery time.Duration
 }
 
 // Dispatcher accepts events and delivers them to webhooks.
@@ -70,10 +77,18 @@ type Dispatcher struct {
 	reloadMu    sync.Mutex
 	// pubMu makes sequence numbers and ordered lines agree.
 	pubMu sync.Mutex
+	// frontier: retries due before it are loaded into memory, later ones
+	// stay in the store. It only moves forward, under frontierMu.
+	frontierMu sync.RWMutex
+	frontier   time.Time
 
 	baseCtx context.Context // attempts derive their timeouts from it
 	stopCh  chan struct{}
-	wg      sync.WaitGroup // background goroutines
+	// abandon is closed when Close's grace period ends: record writes
+	// still waiting for the store give up.
+	abandon     chan struct{}
+	abandonOnce sync.Once
+	wg          sync.WaitGroup // background goroutines
 	// records are attempt records being written; recordSem bounds them.
 	records   sync.WaitGroup
 	recordSem chan struct{}
@@ -98,6 +113,12 @@ func New(cfg Config) *Dispatcher {
 	if cfg.Tick <= 0 {
 		cfg.Tick = time.Second
 	}
+	if cfg.RetryHorizon == 0 {
+		cfg.RetryHorizon = 2 * time.Minute
+	}
+	if cfg.LoadEvery <= 0 {
+		cfg.LoadEvery = max(cfg.RetryHorizon/4, 10*time.Millisecond)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -108,7 +129,7 @@ func New(cfg Config) *Dispatcher {
 		cfg.Version = "dev"
 	}
 	d := &Dispatcher{cfg: cfg, log: cfg.Logger.With("component", "dispatcher"), idx: newIndex(),
-		track: newTracker(cfg.Now), stopCh: make(chan struct{}), baseCtx: context.Background(),
+		track: newTracker(cfg.Now), stopCh: make(chan struct{}), abandon: make(chan struct{}), baseCtx: context.Background(),
 		recordSem: make(chan struct{}, maxRecording)}
 	transport := cfg.Transport
 	if transport == nil {

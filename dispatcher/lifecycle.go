@@ -19,11 +19,14 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	if err := d.reloadLocked(ctx); err != nil {
 		return err
 	}
+	if d.cfg.RetryHorizon > 0 {
+		d.frontier = d.cfg.Now().Add(d.cfg.RetryHorizon).UTC()
+	}
 	n, err := d.recoverNode(ctx, d.cfg.Node)
 	if err != nil {
 		return err
 	}
-	if err := d.cfg.Store.Heartbeat(ctx, d.cfg.Node, d.track.watermark()); err != nil {
+	if err := d.checkpoint(ctx); err != nil {
 		return err
 	}
 	d.log.Info("dispatcher started", "node", d.cfg.Node, "recovered_deliveries", n, "workers", d.cfg.Workers)
@@ -33,6 +36,9 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	}
 	d.spawn(d.timerLoop)
 	d.spawn(d.tickLoop)
+	if d.cfg.RetryHorizon > 0 {
+		d.spawn(d.loadLoop)
+	}
 	return nil
 }
 
@@ -82,12 +88,24 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		d.abandonOnce.Do(func() { close(d.abandon) })
 		return ctx.Err()
 	}
 	if !d.started {
 		return nil
 	}
-	return d.cfg.Store.Heartbeat(ctx, d.cfg.Node, d.track.watermark())
+	return d.checkpoint(ctx)
+}
+
+// checkpoint writes the node's heartbeat, watermark and retry floor.
+func (d *Dispatcher) checkpoint(ctx context.Context) error {
+	d.frontierMu.RLock()
+	frontier := d.frontier
+	d.frontierMu.RUnlock()
+	if frontier.IsZero() {
+		frontier = d.cfg.Now()
+	}
+	return d.cfg.Store.Checkpoint(ctx, d.cfg.Node, d.track.watermark(), d.track.floor(frontier))
 }
 
 // timerLoop moves deliveries to the ready queue as they fall due.
@@ -122,7 +140,7 @@ func (d *Dispatcher) tickLoop() {
 		case <-ticker.C:
 		}
 		ctx, cancel := context.WithTimeout(d.baseCtx, 10*time.Second)
-		if err := d.cfg.Store.Heartbeat(ctx, d.cfg.Node, d.track.watermark()); err != nil {
+		if err := d.checkpoint(ctx); err != nil {
 			d.log.Warn("checkpoint", "error", err.Error())
 		}
 		d.pollSubscriptions(ctx)

@@ -14,6 +14,8 @@ type metrics struct {
 	attempts *prometheus.CounterVec
 	latency  prometheus.Histogram
 	receipt  prometheus.Histogram
+	parked   prometheus.Counter
+	loaded   prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry, d *Dispatcher) *metrics {
@@ -29,6 +31,10 @@ func newMetrics(reg *prometheus.Registry, d *Dispatcher) *metrics {
 		receipt: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "jqlgate_dispatcher_delivery_latency_seconds", Help: "Time from event acceptance to a Done attempt.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 16)}),
+		parked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jqlgate_dispatcher_retries_parked_total", Help: "Retries due beyond the horizon, left in the store."}),
+		loaded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jqlgate_dispatcher_retries_loaded_total", Help: "Retries loaded from the store as they came due."}),
 	}
 	if reg == nil {
 		return m
@@ -39,7 +45,7 @@ func newMetrics(reg *prometheus.Registry, d *Dispatcher) *metrics {
 	oldest := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "jqlgate_dispatcher_oldest_pending_seconds", Help: "Age of the oldest event with an unfinished delivery."},
 		func() float64 { return d.cfg.Now().Sub(d.track.watermark()).Seconds() })
-	reg.MustRegister(m.accepted, m.attempts, m.latency, m.receipt, depth, oldest)
+	reg.MustRegister(m.accepted, m.attempts, m.latency, m.receipt, m.parked, m.loaded, depth, oldest)
 	return m
 }
 

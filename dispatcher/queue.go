@@ -23,6 +23,8 @@ type delivery struct {
 	// durable is false while the event's intake is not yet acknowledged;
 	// an ordered line does not pass such a head.
 	durable bool
+	// hold is how the tracker holds the delivery (holdEvent, …).
+	hold int
 	// scheduled is set once the delivery entered the timed heap, the
 	// ready FIFO or a worker; an ordered line never puts another in front.
 	scheduled bool

@@ -3,29 +3,34 @@ package dispatcher
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jqlgate/jqlgate"
 )
 
-// recoverySlack widens the recovery read below the watermark, against
+// recoverySlack widens the recovery reads below the checkpoint, against
 // small clock steps between processes or restarts.
 const recoverySlack = 2 * time.Second
 
-// recoverNode rebuilds node's pending deliveries from the store: the events
-// accepted since its watermark, less the deliveries whose latest attempt is
-// terminal. Resent deliveries resume at their next attempt time; those
-// never attempted (or whose attempt was cut off by a crash) go out now,
-// with the same webhook-id.
+// recoverNode rebuilds node's pending deliveries from the store and
+// returns how many it queued. It reads
+//
+//   - the events accepted since the watermark, and the attempts made since
+//     then, which tell which of their deliveries finished;
+//   - the Resent attempts due from the retry floor on (deliveries kept only
+//     in the store), checked against their deliveries' latest attempts.
+//
+// Deliveries never attempted (or whose attempt was cut off by a crash) go
+// out now, with the same webhook-id; Resent ones at their next attempt
+// time, those due beyond the frontier left to the loader.
 func (d *Dispatcher) recoverNode(ctx context.Context, node string) (int, error) {
-	wm, err := d.cfg.Store.Watermark(ctx, node)
+	wm, floor, err := d.cfg.Store.LoadCheckpoint(ctx, node)
 	if err != nil {
 		return 0, fmt.Errorf("recover %s: %w", node, err)
 	}
-	since := time.Time{}
-	if !wm.IsZero() {
-		since = wm.Add(-recoverySlack)
-	}
+	since := slackBefore(wm)
 	fans, err := d.cfg.Store.EventsSince(ctx, node, since)
 	if err != nil {
 		return 0, fmt.Errorf("recover %s: %w", node, err)
@@ -35,11 +40,51 @@ func (d *Dispatcher) recoverNode(ctx context.Context, node string) (int, error) 
 		return 0, fmt.Errorf("recover %s: %w", node, err)
 	}
 	latest := latestAttempts(attempts)
-	total := 0
-	for _, f := range fans {
-		total += d.resume(f, latest)
+	if err := d.addStoredRetries(ctx, node, slackBefore(floor), latest); err != nil {
+		return 0, fmt.Errorf("recover %s: %w", node, err)
 	}
-	return total, nil
+	dels := d.resumeFresh(fans, latest)
+	more, err := d.resumeResent(ctx, fans, latest)
+	if err != nil {
+		return 0, fmt.Errorf("recover %s: %w", node, err)
+	}
+	// In sequence order, so ordered lines start at their earliest event.
+	dels = append(dels, more...)
+	slices.SortFunc(dels, cmpDelivery)
+	for _, dl := range dels {
+		d.q.push(dl)
+	}
+	return len(dels), nil
+}
+
+func slackBefore(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.Add(-recoverySlack)
+}
+
+// addStoredRetries adds to latest the latest attempts of the deliveries
+// with a Resent attempt due from floor on.
+func (d *Dispatcher) addStoredRetries(ctx context.Context, node string, floor time.Time, latest map[string]*jqlgate.Attempt) error {
+	due, err := d.cfg.Store.DueRetries(ctx, node, floor, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || len(due) == 0 {
+		return err
+	}
+	ids := make([]string, 0, len(due))
+	for _, a := range due {
+		ids = append(ids, a.DeliveryID)
+	}
+	newest, err := d.cfg.Store.LatestAttempts(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, a := range newest {
+		if p := latest[a.DeliveryID]; p == nil || a.Attempt > p.Attempt {
+			latest[a.DeliveryID] = a
+		}
+	}
+	return nil
 }
 
 // latestAttempts indexes attempts by delivery, keeping the latest of each.
@@ -55,31 +100,69 @@ func latestAttempts(attempts []*jqlgate.Attempt) map[string]*jqlgate.Attempt {
 	return latest
 }
 
-// resume queues f's unfinished deliveries and returns how many there were.
-func (d *Dispatcher) resume(f *jqlgate.Fanout, latest map[string]*jqlgate.Attempt) int {
-	if d.track.known(f.Event.ID) {
-		return 0 // published by this process since it started
-	}
-	var dels []*delivery
-	for _, sub := range f.Targets {
-		dl := d.newDelivery(f, sub)
-		dl.due = d.cfg.Now()
-		if a := latest[dl.id]; a != nil {
-			if a.Status == jqlgate.StatusDone || a.Status == jqlgate.StatusFailed {
-				continue
-			}
-			if a.Status == jqlgate.StatusResent {
-				dl.attempt, dl.due = a.Attempt+1, a.NextAttemptAt
+// resumeFresh holds and returns the deliveries of fans that were never
+// attempted.
+func (d *Dispatcher) resumeFresh(fans []*jqlgate.Fanout, latest map[string]*jqlgate.Attempt) []*delivery {
+	var out []*delivery
+	for _, f := range fans {
+		if d.track.known(f.Event.ID) {
+			continue // published by this process since it started
+		}
+		var dels []*delivery
+		for _, sub := range f.Targets {
+			if dl := d.newDelivery(f, sub); latest[dl.id] == nil {
+				dl.due = d.cfg.Now()
+				dels = append(dels, dl)
 			}
 		}
-		dels = append(dels, dl)
+		if len(dels) == 0 {
+			continue
+		}
+		d.track.add(f, len(dels))
+		out = append(out, dels...)
 	}
-	if len(dels) == 0 {
-		return 0
+	return out
+}
+
+// resumeResent holds and returns the deliveries whose latest attempt is
+// Resent and due before the frontier (or in an ordered line, whose head
+// must be in memory), reading the events not among fans.
+func (d *Dispatcher) resumeResent(ctx context.Context, fans []*jqlgate.Fanout, latest map[string]*jqlgate.Attempt) ([]*delivery, error) {
+	byID := make(map[string]*jqlgate.Fanout, len(fans))
+	for _, f := range fans {
+		byID[f.Event.ID] = f
 	}
-	d.track.add(f, len(dels))
-	for _, dl := range dels {
-		d.q.push(dl)
+	missing := map[string]*jqlgate.Attempt{}
+	for id, a := range latest {
+		if a.Status == jqlgate.StatusResent && byID[a.EventID] == nil {
+			missing[id] = a
+		}
 	}
-	return len(dels)
+	if len(missing) > 0 {
+		more, err := d.fansOf(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(byID, more)
+	}
+	var out []*delivery
+	for _, a := range latest {
+		f := byID[a.EventID]
+		if a.Status != jqlgate.StatusResent || f == nil || !d.resumable(a) {
+			continue
+		}
+		if dl := d.retryDelivery(f, a); dl != nil {
+			out = append(out, dl)
+		}
+	}
+	return out, nil
+}
+
+// resumable reports whether recovery should queue the delivery after
+// Resent attempt a now rather than leave it to the loader.
+func (d *Dispatcher) resumable(a *jqlgate.Attempt) bool {
+	if t := d.idx.get(a.SubscriptionID); t != nil && t.sub.Ordered {
+		return true
+	}
+	return d.frontier.IsZero() || a.NextAttemptAt.Before(d.frontier)
 }

@@ -24,6 +24,19 @@ type Store interface {
 	// AttemptsSince returns attempts at node's events made at or after
 	// since.
 	AttemptsSince(ctx context.Context, node string, since time.Time) ([]*jqlgate.Attempt, error)
+	// Checkpoint records node's liveness, watermark and retry floor.
+	Checkpoint(ctx context.Context, node string, watermark, floor time.Time) error
+	// LoadCheckpoint returns node's watermark and retry floor (zero if
+	// none).
+	LoadCheckpoint(ctx context.Context, node string) (watermark, floor time.Time, err error)
+	// DueRetries returns node's Resent attempts whose next attempt falls
+	// in [from, to).
+	DueRetries(ctx context.Context, node string, from, to time.Time) ([]*jqlgate.Attempt, error)
+	// LatestAttempts returns the latest attempt at each of the deliveries
+	// that has one.
+	LatestAttempts(ctx context.Context, deliveryIDs []string) ([]*jqlgate.Attempt, error)
+	// EventsByID returns the stored events among ids.
+	EventsByID(ctx context.Context, ids []string) ([]*jqlgate.Fanout, error)
 }
 
 // Source lists webhook subscriptions, with secrets decrypted (the

@@ -7,17 +7,38 @@ import (
 	"github.com/jqlgate/jqlgate"
 )
 
-// tracker counts each event's unfinished deliveries, to compute the node's
-// watermark: the acceptance time of the oldest event not yet finished.
-// Recovery after a crash reads events from the watermark on, so the
-// watermark must never pass an event that still has work to do.
+// tracker knows where recovery would find each unfinished delivery held
+// in memory, to compute the node's checkpoint:
+//
+//   - a delivery never attempted is found by its event: the watermark stays
+//     at or before the event's acceptance (events counts them per event);
+//   - a delivery whose latest record is a Resent attempt made by this
+//     process is found by that attempt: the watermark stays at or before
+//     its created_at (retries);
+//   - a delivery loaded from the store (a retry that was due beyond the
+//     horizon, or one recovered) is found by its Resent attempt's
+//     next_attempt_at: the floor stays at or before it (loaded).
+//
+// Deliveries whose next attempt is beyond the horizon are not held at all:
+// their Resent attempt has next_attempt_at at or after the frontier, which
+// the floor never passes, so recovery and the loader find them.
 type tracker struct {
 	mu      sync.Mutex
 	now     func() time.Time
 	events  map[string]*tracked
 	pending int // unfinished deliveries
 	lastSeq int64
+	retries map[string]time.Time
+	loaded  map[string]time.Time
 }
+
+// Holds: how the tracker knows a delivery (see tracker).
+const (
+	holdEvent  = iota // counted with its event (the zero value)
+	holdRetry         // in retries, by its latest attempt's created_at
+	holdLoaded        // in loaded, by its Resent attempt's next_attempt_at
+	holdNone          // not held: out of memory, or finished
+)
 
 type tracked struct {
 	accepted  time.Time
@@ -25,7 +46,7 @@ type tracked struct {
 }
 
 func newTracker(now func() time.Time) *tracker {
-	return &tracker{now: now, events: map[string]*tracked{}}
+	return &tracker{now: now, events: map[string]*tracked{}, retries: map[string]time.Time{}, loaded: map[string]time.Time{}}
 }
 
 // hold registers fans before they are stored, with one extra hold each for
@@ -99,8 +120,9 @@ func (t *tracker) doneLocked(id string, deliveries int) {
 	}
 }
 
-// watermark returns the acceptance time of the oldest unfinished event, or
-// now when nothing is unfinished.
+// watermark returns the acceptance time of the oldest unfinished event or
+// the creation of the oldest Resent attempt held, or now when there is
+// neither.
 func (t *tracker) watermark() time.Time {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -110,14 +132,81 @@ func (t *tracker) watermark() time.Time {
 			wm = e.accepted
 		}
 	}
+	for _, at := range t.retries {
+		if at.Before(wm) {
+			wm = at
+		}
+	}
 	return wm
 }
 
-// depth returns the number of unfinished deliveries.
+// floor returns the earliest next_attempt_at of the loaded deliveries, or
+// frontier if it is earlier.
+func (t *tracker) floor(frontier time.Time) time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fl := frontier.UTC()
+	for _, at := range t.loaded {
+		if at.Before(fl) {
+			fl = at
+		}
+	}
+	return fl
+}
+
+// depth returns the number of unfinished deliveries held in memory.
 func (t *tracker) depth() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.pending
+	return t.pending + len(t.retries) + len(t.loaded)
+}
+
+// holdRetry holds delivery id by its Resent attempt made at at.
+func (t *tracker) holdRetry(id string, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.retries[id] = at.UTC()
+}
+
+// holdLoaded holds delivery id, loaded from the store, by its next attempt
+// time; false if it is already held.
+func (t *tracker) holdLoaded(id string, next time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.retries[id]; ok {
+		return false
+	}
+	if _, ok := t.loaded[id]; ok {
+		return false
+	}
+	t.loaded[id] = next.UTC()
+	return true
+}
+
+// holds reports whether delivery id is held as a retry or a loaded one.
+func (t *tracker) holds(id string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, r := t.retries[id]
+	_, l := t.loaded[id]
+	return r || l
+}
+
+// unhold ends dl's current hold (but not a retry hold made for the attempt
+// just recorded, keep).
+func (t *tracker) unhold(dl *delivery, keep bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch dl.hold {
+	case holdEvent:
+		t.doneLocked(dl.fan.Event.ID, 1)
+	case holdLoaded:
+		delete(t.loaded, dl.id)
+	case holdRetry:
+		if !keep {
+			delete(t.retries, dl.id)
+		}
+	}
 }
 
 // known reports whether event id is being tracked.

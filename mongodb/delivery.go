@@ -49,6 +49,7 @@ func (s *DeliveryStore) EnsureIndexes(ctx context.Context) error {
 		{s.events, bson.D{{Key: "ts", Value: -1}}},
 		{s.attempts, bson.D{{Key: "node", Value: 1}, {Key: "created_at", Value: 1}}},
 		{s.attempts, bson.D{{Key: "delivery_id", Value: 1}}},
+		{s.attempts, bson.D{{Key: "node", Value: 1}, {Key: "next_attempt_at", Value: 1}}},
 		{s.attempts, bson.D{{Key: "subscription_id", Value: 1}, {Key: "created_at", Value: -1}}},
 	}
 	for _, sp := range specs {
@@ -210,6 +211,10 @@ type Checkpoint struct {
 	// Watermark is the acceptance time of the oldest event the node still
 	// has unfinished deliveries for: recovery starts reading there.
 	Watermark time.Time `bson:"watermark"`
+	// Floor is the earliest next attempt time of the node's Resent
+	// deliveries that only the store holds: recovery reads retries due
+	// from there on.
+	Floor time.Time `bson:"floor,omitzero"`
 }
 
 // Heartbeat records that node is alive and how far its deliveries have
@@ -223,15 +228,24 @@ func (s *DeliveryStore) Heartbeat(ctx context.Context, node string, watermark ti
 // Watermark returns node's last recorded watermark, or the zero time when
 // the node has never checkpointed.
 func (s *DeliveryStore) Watermark(ctx context.Context, node string) (time.Time, error) {
+	cp, err := s.node(ctx, node)
+	if err != nil || cp == nil {
+		return time.Time{}, err
+	}
+	return cp.Watermark.UTC(), nil
+}
+
+// node returns node's checkpoint, nil if it has none.
+func (s *DeliveryStore) node(ctx context.Context, node string) (*Checkpoint, error) {
 	var cp Checkpoint
 	err := s.nodes.FindOne(Counted(ctx), bson.D{{Key: "_id", Value: node}}).Decode(&cp)
 	if err == mongo.ErrNoDocuments {
-		return time.Time{}, nil
+		return nil, nil
 	}
 	if err != nil {
-		return time.Time{}, translate("find checkpoint", err)
+		return nil, translate("find checkpoint", err)
 	}
-	return cp.Watermark.UTC(), nil
+	return &cp, nil
 }
 
 // Nodes returns every node's checkpoint.
