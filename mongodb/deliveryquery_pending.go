@@ -18,7 +18,8 @@ const pendingSlack = time.Minute
 // the events that fanned out to it and whose latest attempt at it is
 // neither Done nor Failed. Every unfinished delivery belongs to an event
 // accepted at or after its node's watermark, so only events from the
-// oldest watermark of any node on are read. Queued deliveries have no
+// oldest watermark of any node on are read, plus the retries parked in the
+// store beyond it (see parkedRetries). Queued deliveries have no
 // attempt yet and so no DeliveryID here; the dispatcher derives it.
 func (q *DeliveryQuery) Pending(ctx context.Context, subID string) ([]*jqlgate.PendingDelivery, error) {
 	since, err := q.oldestWatermark(ctx)
@@ -40,8 +41,49 @@ func (q *DeliveryQuery) Pending(ctx context.Context, subID string) ([]*jqlgate.P
 		latest[a.EventID] = a
 	}
 	var out []*jqlgate.PendingDelivery
+	seen := map[string]bool{}
 	for _, ev := range events {
+		seen[ev.ID] = true
 		if p := pendingOf(ev, subID, latest[ev.ID]); p != nil {
+			out = append(out, p)
+		}
+	}
+	parked, err := q.parkedRetries(ctx, subID, since, seen)
+	return append(out, parked...), err
+}
+
+// parkedRetries returns the deliveries to subID of events older than since
+// that wait for a retry: a dispatcher may keep a retry due far ahead only
+// in the store, without holding its watermark back for it.
+func (q *DeliveryQuery) parkedRetries(ctx context.Context, subID string, since time.Time, seen map[string]bool) ([]*jqlgate.PendingDelivery, error) {
+	filter := bson.D{{Key: "subscription_id", Value: subID}, {Key: "status", Value: jqlgate.StatusResent},
+		{Key: "next_attempt_at", Value: bson.D{{Key: "$gte", Value: since}}}}
+	resent, err := q.find(ctx, "find parked retries", filter, options.Find().SetProjection(bson.D{{Key: "delivery_id", Value: 1}, {Key: "event_id", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, a := range resent {
+		if !seen[a.EventID] {
+			seen[a.EventID] = true
+			ids = append(ids, a.DeliveryID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	proj := bson.D{{Key: "request_body", Value: 0}, {Key: "response_body", Value: 0}, {Key: "request_headers", Value: 0}, {Key: "response_headers", Value: 0}}
+	all, err := q.find(ctx, "find parked attempts", bson.D{{Key: "delivery_id", Value: bson.D{{Key: "$in", Value: ids}}}}, options.Find().SetProjection(proj))
+	if err != nil {
+		return nil, err
+	}
+	var out []*jqlgate.PendingDelivery
+	for _, a := range latestByDelivery(all) {
+		ev := &eventDoc{ID: a.EventID, Type: a.Event}
+		if f, err := q.Event(ctx, a.EventID); err == nil {
+			ev.Accepted = f.Accepted
+		}
+		if p := pendingOf(ev, subID, a); p != nil {
 			out = append(out, p)
 		}
 	}

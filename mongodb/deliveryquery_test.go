@@ -33,7 +33,8 @@ func TestDeliveryQuery(t *testing.T) {
 			Status: status, ResponseCode: 500, RequestBody: map[bool]string{true: "body of " + ev}[n == 1],
 			NextAttemptAt: map[bool]time.Time{true: base.Add(time.Hour)}[status == jqlgate.StatusResent], CreatedAt: base.Add(at), Node: "n1"}
 	}
-	attempts := []*jqlgate.Attempt{att("evt_done", 1, jqlgate.StatusResent, 10*time.Second), att("evt_done", 2, jqlgate.StatusDone, 20*time.Second),
+	// evt_gone's delivery was parked: Resent, due long after the watermark.
+	attempts := []*jqlgate.Attempt{att("evt_gone", 1, jqlgate.StatusResent, -time.Minute),att("evt_done", 1, jqlgate.StatusResent, 10*time.Second), att("evt_done", 2, jqlgate.StatusDone, 20*time.Second),
 		att("evt_retry", 1, jqlgate.StatusResent, 30*time.Second)}
 	if err := s.InsertEvents(ctx, fans); err != nil {
 		t.Fatal(err)
@@ -57,13 +58,13 @@ func TestDeliveryQuery(t *testing.T) {
 	for _, p := range pending {
 		got = append(got, p.EventID+"/"+p.Status)
 	}
-	if want := []string{"evt_new/Queued", "evt_retry/Resent"}; !cmp.Equal(got, want) {
+	if want := []string{"evt_new/Queued", "evt_retry/Resent", "evt_gone/Resent"}; !cmp.Equal(got, want) {
 		t.Errorf("Pending = %v, want %v", got, want)
 	}
 
 	page, total, err := q.Attempts(ctx, jqlgate.AttemptQuery{SubscriptionID: "sub_1", Limit: 2})
-	if err != nil || total != 4 || len(page) != 2 || !page[0].Test || page[1].EventID != "evt_retry" {
-		t.Fatalf("Attempts page = %v, %d, %v; want the test attempt, then evt_retry, of 4", page, total, err)
+	if err != nil || total != 5 || len(page) != 2 || !page[0].Test || page[1].EventID != "evt_retry" {
+		t.Fatalf("Attempts page = %v, %d, %v; want the test attempt, then evt_retry, of 5", page, total, err)
 	}
 	done, _, err := q.Attempts(ctx, jqlgate.AttemptQuery{SubscriptionID: "sub_1", Statuses: []string{jqlgate.StatusDone}, EventID: "evt_done", Limit: 10})
 	if err != nil || len(done) != 1 || done[0].RequestBody != "body of evt_done" {
