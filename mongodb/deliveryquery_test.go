@@ -34,7 +34,7 @@ func TestDeliveryQuery(t *testing.T) {
 			NextAttemptAt: map[bool]time.Time{true: base.Add(time.Hour)}[status == jqlgate.StatusResent], CreatedAt: base.Add(at), Node: "n1"}
 	}
 	// evt_gone's delivery was parked: Resent, due long after the watermark.
-	attempts := []*jqlgate.Attempt{att("evt_gone", 1, jqlgate.StatusResent, -time.Minute),att("evt_done", 1, jqlgate.StatusResent, 10*time.Second), att("evt_done", 2, jqlgate.StatusDone, 20*time.Second),
+	attempts := []*jqlgate.Attempt{att("evt_gone", 1, jqlgate.StatusResent, -time.Minute), att("evt_done", 1, jqlgate.StatusResent, 10*time.Second), att("evt_done", 2, jqlgate.StatusDone, 20*time.Second),
 		att("evt_retry", 1, jqlgate.StatusResent, 30*time.Second)}
 	if err := s.InsertEvents(ctx, fans); err != nil {
 		t.Fatal(err)
