@@ -47,7 +47,7 @@ func TestCrashChild(t *testing.T) {
 	store := mongodb.NewDeliveryStore(db.Database)
 	s := sub("sub_crash", "*", os.Getenv(envReceiver))
 	d := dispatcher.New(dispatcher.Config{Store: store, Source: newSource(s), Node: "crash-node", Policy: loopback,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Workers: 16})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Workers: 16, Tick: 200 * time.Millisecond})
 	if err := d.Start(ctx); err != nil {
 		fmt.Println("FATAL", err)
 		os.Exit(2)

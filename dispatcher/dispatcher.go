@@ -59,6 +59,10 @@ type Config struct {
 	// only in the store until it is nearly due (default 2 min; negative
 	// keeps every retry in memory).
 	RetryHorizon time.Duration
+	// TakeoverAfter: a node whose heartbeat is older than this is adopted
+	// by a live one, which continues its deliveries (default 30 s;
+	// negative never adopts).
+	TakeoverAfter time.Duration
 	// LoadEvery is how often retries coming due are loaded from the store
 	// (default a quarter of RetryHorizon).
 	LoadEvery time.Duration
@@ -81,6 +85,9 @@ type Dispatcher struct {
 	// stay in the store. It only moves forward, under frontierMu.
 	frontierMu sync.RWMutex
 	frontier   time.Time
+	// epoch is this process's claim on its node; checkpoints are
+	// conditional on it.
+	epoch int64
 
 	baseCtx context.Context // attempts derive their timeouts from it
 	stopCh  chan struct{}
@@ -95,6 +102,7 @@ type Dispatcher struct {
 
 	gate     sync.RWMutex // held shared by publishers, exclusively by Close
 	closed   bool
+	fenced   bool // another process claimed this node
 	started  bool
 	stopOnce sync.Once
 }
@@ -115,6 +123,9 @@ func New(cfg Config) *Dispatcher {
 	}
 	if cfg.RetryHorizon == 0 {
 		cfg.RetryHorizon = 2 * time.Minute
+	}
+	if cfg.TakeoverAfter == 0 {
+		cfg.TakeoverAfter = 30 * time.Second
 	}
 	if cfg.LoadEvery <= 0 {
 		cfg.LoadEvery = max(cfg.RetryHorizon/4, 10*time.Millisecond)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/jqlgate/jqlgate"
 )
 
 // Start loads the subscriptions, recovers this node's unfinished
@@ -22,9 +24,15 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	if d.cfg.RetryHorizon > 0 {
 		d.frontier = d.cfg.Now().Add(d.cfg.RetryHorizon).UTC()
 	}
-	n, err := d.recoverNode(ctx, d.cfg.Node)
+	past, err := d.claimOwn(ctx)
 	if err != nil {
 		return err
+	}
+	n := 0
+	if past {
+		if n, err = d.recoverNode(ctx, d.cfg.Node); err != nil {
+			return err
+		}
 	}
 	if err := d.checkpoint(ctx); err != nil {
 		return err
@@ -91,7 +99,7 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		d.abandonOnce.Do(func() { close(d.abandon) })
 		return ctx.Err()
 	}
-	if !d.started {
+	if !d.started || d.fenced {
 		return nil
 	}
 	return d.checkpoint(ctx)
@@ -105,7 +113,7 @@ func (d *Dispatcher) checkpoint(ctx context.Context) error {
 	if frontier.IsZero() {
 		frontier = d.cfg.Now()
 	}
-	return d.cfg.Store.Checkpoint(ctx, d.cfg.Node, d.track.watermark(), d.track.floor(frontier))
+	return d.cfg.Store.CheckpointEpoch(ctx, d.cfg.Node, d.epoch, d.track.watermark(), d.track.floor(frontier))
 }
 
 // timerLoop moves deliveries to the ready queue as they fall due.
@@ -140,10 +148,15 @@ func (d *Dispatcher) tickLoop() {
 		case <-ticker.C:
 		}
 		ctx, cancel := context.WithTimeout(d.baseCtx, 10*time.Second)
-		if err := d.checkpoint(ctx); err != nil {
+		if err := d.checkpoint(ctx); jqlgate.ErrorCode(err) == jqlgate.ECONFLICT {
+			cancel()
+			d.fence()
+			return
+		} else if err != nil {
 			d.log.Warn("checkpoint", "error", err.Error())
 		}
 		d.pollSubscriptions(ctx)
+		d.takeOver(ctx)
 		cancel()
 	}
 }

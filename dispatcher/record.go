@@ -23,7 +23,7 @@ const (
 // frontier is in the store before the loader reads that range.
 func (d *Dispatcher) finish(ctx context.Context, dl *delivery, a *jqlgate.Attempt) {
 	a.DeliveryID, a.EventID, a.Event = dl.id, dl.fan.Event.ID, dl.fan.Event.Type
-	a.SubscriptionID, a.Attempt, a.Node = dl.subID, dl.attempt, dl.fan.Node
+	a.SubscriptionID, a.Attempt, a.Node = dl.subID, dl.attempt, d.cfg.Node
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = d.cfg.Now().UTC()
 	}

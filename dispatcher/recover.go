@@ -26,35 +26,86 @@ const recoverySlack = 2 * time.Second
 // out now, with the same webhook-id; Resent ones at their next attempt
 // time, those due beyond the frontier left to the loader.
 func (d *Dispatcher) recoverNode(ctx context.Context, node string) (int, error) {
-	wm, floor, err := d.cfg.Store.LoadCheckpoint(ctx, node)
+	st, err := d.readState(ctx, node)
 	if err != nil {
 		return 0, fmt.Errorf("recover %s: %w", node, err)
 	}
-	since := slackBefore(wm)
-	fans, err := d.cfg.Store.EventsSince(ctx, node, since)
-	if err != nil {
-		return 0, fmt.Errorf("recover %s: %w", node, err)
-	}
-	attempts, err := d.cfg.Store.AttemptsSince(ctx, node, since)
-	if err != nil {
-		return 0, fmt.Errorf("recover %s: %w", node, err)
-	}
-	latest := latestAttempts(attempts)
-	if err := d.addStoredRetries(ctx, node, slackBefore(floor), latest); err != nil {
-		return 0, fmt.Errorf("recover %s: %w", node, err)
-	}
-	dels := d.resumeFresh(fans, latest)
-	more, err := d.resumeResent(ctx, fans, latest)
-	if err != nil {
-		return 0, fmt.Errorf("recover %s: %w", node, err)
-	}
-	// In sequence order, so ordered lines start at their earliest event.
-	dels = append(dels, more...)
+	dels := d.resumeFresh(st.fans, st.latest)
+	dels = append(dels, d.resumeResent(st)...)
+	d.pushSorted(dels)
+	return len(dels), nil
+}
+
+// pushSorted queues dels in sequence order, so ordered lines start at
+// their earliest event.
+func (d *Dispatcher) pushSorted(dels []*delivery) {
 	slices.SortFunc(dels, cmpDelivery)
 	for _, dl := range dels {
 		d.q.push(dl)
 	}
-	return len(dels), nil
+}
+
+// nodeState is what recovery reads of a node: its events since the
+// watermark, the latest attempt of each delivery it knows of, and the
+// events of those attempts.
+type nodeState struct {
+	fans   []*jqlgate.Fanout
+	latest map[string]*jqlgate.Attempt
+	byID   map[string]*jqlgate.Fanout
+}
+
+// readState reads node's unfinished work from the store (see recoverNode).
+func (d *Dispatcher) readState(ctx context.Context, node string) (*nodeState, error) {
+	var wm, floor time.Time
+	cp, err := d.cfg.Store.NodeState(ctx, node)
+	if err != nil {
+		return nil, err
+	}
+	if cp != nil {
+		wm, floor = cp.Watermark, cp.Floor
+	}
+	since := slackBefore(wm)
+	st := &nodeState{}
+	if st.fans, err = d.cfg.Store.EventsSince(ctx, node, since); err != nil {
+		return nil, err
+	}
+	attempts, err := d.cfg.Store.AttemptsSince(ctx, node, since)
+	if err != nil {
+		return nil, err
+	}
+	st.latest = latestAttempts(attempts)
+	if err := d.addStoredRetries(ctx, node, slackBefore(floor), st.latest); err != nil {
+		return nil, err
+	}
+	return st, d.readEvents(ctx, st)
+}
+
+// readEvents indexes st's events and reads those of pending attempts that
+// are not among them.
+func (d *Dispatcher) readEvents(ctx context.Context, st *nodeState) error {
+	st.byID = make(map[string]*jqlgate.Fanout, len(st.fans))
+	for _, f := range st.fans {
+		st.byID[f.Event.ID] = f
+	}
+	missing := map[string]*jqlgate.Attempt{}
+	for id, a := range st.latest {
+		if pendingStatus(a.Status) && st.byID[a.EventID] == nil {
+			missing[id] = a
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	more, err := d.fansOf(ctx, missing)
+	maps.Copy(st.byID, more)
+	return err
+}
+
+// pendingStatus reports whether a delivery whose latest attempt has this
+// status is still to be attempted: Resent, or Queued (the record a node
+// writes when it adopts a delivery).
+func pendingStatus(s string) bool {
+	return s == jqlgate.StatusResent || s == jqlgate.StatusQueued
 }
 
 func slackBefore(t time.Time) time.Time {
@@ -125,37 +176,20 @@ func (d *Dispatcher) resumeFresh(fans []*jqlgate.Fanout, latest map[string]*jqlg
 }
 
 // resumeResent holds and returns the deliveries whose latest attempt is
-// Resent and due before the frontier (or in an ordered line, whose head
-// must be in memory), reading the events not among fans.
-func (d *Dispatcher) resumeResent(ctx context.Context, fans []*jqlgate.Fanout, latest map[string]*jqlgate.Attempt) ([]*delivery, error) {
-	byID := make(map[string]*jqlgate.Fanout, len(fans))
-	for _, f := range fans {
-		byID[f.Event.ID] = f
-	}
-	missing := map[string]*jqlgate.Attempt{}
-	for id, a := range latest {
-		if a.Status == jqlgate.StatusResent && byID[a.EventID] == nil {
-			missing[id] = a
-		}
-	}
-	if len(missing) > 0 {
-		more, err := d.fansOf(ctx, missing)
-		if err != nil {
-			return nil, err
-		}
-		maps.Copy(byID, more)
-	}
+// pending and due before the frontier (or in an ordered line, whose head
+// must be in memory).
+func (d *Dispatcher) resumeResent(st *nodeState) []*delivery {
 	var out []*delivery
-	for _, a := range latest {
-		f := byID[a.EventID]
-		if a.Status != jqlgate.StatusResent || f == nil || !d.resumable(a) {
+	for _, a := range st.latest {
+		f := st.byID[a.EventID]
+		if !pendingStatus(a.Status) || f == nil || !d.resumable(a) {
 			continue
 		}
 		if dl := d.retryDelivery(f, a); dl != nil {
 			out = append(out, dl)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // resumable reports whether recovery should queue the delivery after

@@ -24,11 +24,17 @@ type Store interface {
 	// AttemptsSince returns attempts at node's events made at or after
 	// since.
 	AttemptsSince(ctx context.Context, node string, since time.Time) ([]*jqlgate.Attempt, error)
-	// Checkpoint records node's liveness, watermark and retry floor.
-	Checkpoint(ctx context.Context, node string, watermark, floor time.Time) error
-	// LoadCheckpoint returns node's watermark and retry floor (zero if
-	// none).
-	LoadCheckpoint(ctx context.Context, node string) (watermark, floor time.Time, err error)
+	// NodeState returns node's checkpoint, nil if it has none.
+	NodeState(ctx context.Context, node string) (*jqlgate.NodeState, error)
+	// NodeStates returns every node's checkpoint.
+	NodeStates(ctx context.Context) ([]jqlgate.NodeState, error)
+	// ClaimNode makes owner the owner of node if its epoch (and, unless
+	// zero, its heartbeat) are still as read; reset moves its watermark
+	// and floor to now. It reports whether the claim won.
+	ClaimNode(ctx context.Context, node, owner string, epoch int64, heartbeat time.Time, reset bool) (bool, error)
+	// CheckpointEpoch records node's liveness, watermark and retry floor
+	// if it is still at epoch; ECONFLICT once another process claimed it.
+	CheckpointEpoch(ctx context.Context, node string, epoch int64, watermark, floor time.Time) error
 	// DueRetries returns node's Resent attempts whose next attempt falls
 	// in [from, to).
 	DueRetries(ctx context.Context, node string, from, to time.Time) ([]*jqlgate.Attempt, error)

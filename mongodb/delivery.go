@@ -215,6 +215,11 @@ type Checkpoint struct {
 	// deliveries that only the store holds: recovery reads retries due
 	// from there on.
 	Floor time.Time `bson:"floor,omitzero"`
+	// Owner is the node whose process delivers this node's deliveries:
+	// itself, or the node that adopted it after it stopped heartbeating.
+	Owner string `bson:"owner,omitempty"`
+	// Epoch moves on with every claim; checkpoints are conditional on it.
+	Epoch int64 `bson:"epoch,omitempty"`
 }
 
 // Heartbeat records that node is alive and how far its deliveries have

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/jqlgate/jqlgate/dispatcher"
 	"github.com/jqlgate/jqlgate/mongodb"
@@ -22,6 +23,10 @@ type dispatcherConfig struct {
 	// store.
 	NodeID  string
 	Workers int
+	// TakeoverAfter and RetryHorizon: see dispatcher.Config (0 here
+	// disables each).
+	TakeoverAfter time.Duration
+	RetryHorizon  time.Duration
 }
 
 func parseDispatcherConfig(s *optionSet, addr string) (dispatcherConfig, error) {
@@ -40,7 +45,24 @@ func parseDispatcherConfig(s *optionSet, addr string) (dispatcherConfig, error) 
 	if c.Workers <= 0 {
 		return c, fmt.Errorf("--dispatcher-workers: must be at least 1, got %d", c.Workers)
 	}
+	if c.TakeoverAfter, err = s.duration("takeover-after"); err != nil {
+		return c, err
+	}
+	if c.RetryHorizon, err = s.duration("retry-horizon"); err != nil {
+		return c, err
+	}
+	if c.TakeoverAfter < 0 || c.RetryHorizon < 0 {
+		return c, fmt.Errorf("--takeover-after and --retry-horizon must not be negative")
+	}
 	return c, nil
+}
+
+// orNever turns an option's 0 ("never") into the dispatcher's negative.
+func orNever(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // dispatcherParts are what the dispatcher wiring shares with the rest of
@@ -64,6 +86,7 @@ func wireDispatcher(ctx context.Context, a *app, cfg serveConfig) error {
 		Store: store, Source: a.subscriptions, Disabler: a.subscriptions,
 		Node: cfg.Dispatcher.NodeID, Workers: cfg.Dispatcher.Workers, Policy: cfg.Webhook.Policy,
 		Version: version, Registry: a.metrics, Logger: a.logger,
+		TakeoverAfter: orNever(cfg.Dispatcher.TakeoverAfter), RetryHorizon: orNever(cfg.Dispatcher.RetryHorizon),
 	})
 	if err := d.Start(ctx); err != nil {
 		_ = store.Close(ctx)
