@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -58,9 +59,23 @@ func newOptionSet(name, usage string, opts []option, environ func(string) string
 	return s
 }
 
+// parse parses args. --help prints the options to out; a bad flag is one
+// line naming it, without the whole usage.
 func (s *optionSet) parse(args []string, out io.Writer) error {
+	s.fs.SetOutput(io.Discard)
+	err := s.fs.Parse(args)
 	s.fs.SetOutput(out)
-	return s.fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		s.fs.Usage()
+		return err
+	case err != nil:
+		msg := strings.Replace(err.Error(), "flag provided but not defined: -", "unknown option --", 1)
+		return fmt.Errorf("%s: %s (jqlgate %s --help lists the options)", s.fs.Name(), msg, s.fs.Name())
+	case s.fs.NArg() > 0:
+		return fmt.Errorf("%s: unexpected argument %q (options start with --; jqlgate %s --help lists them)", s.fs.Name(), s.fs.Arg(0), s.fs.Name())
+	}
+	return nil
 }
 
 func (s *optionSet) str(name string) string { return *s.values[name] }

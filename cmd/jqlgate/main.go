@@ -47,7 +47,7 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "jqlgate:", err)
+		fmt.Fprintln(os.Stderr, "jqlgate:", errorLine(err))
 		os.Exit(1)
 	}
 }
@@ -65,8 +65,10 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 			return c.run(ctx, args[1:], env, stdout, stderr)
 		}
 	}
-	usage(stderr)
-	return fmt.Errorf("unknown command %q (see jqlgate --help)", args[0])
+	if near := nearestCommand(args[0]); near != "" {
+		return fmt.Errorf("unknown command %q: did you mean %q? (jqlgate --help lists the commands)", args[0], near)
+	}
+	return fmt.Errorf("unknown command %q (jqlgate --help lists the commands)", args[0])
 }
 
 func usage(w io.Writer) {
