@@ -30,7 +30,7 @@ func (d *Dispatcher) deliverOne(dl *delivery) {
 	t := d.idx.get(dl.subID)
 	if t == nil {
 		d.q.done(dl)
-		d.finish(ctx, dl, &jqlgate.Attempt{Status: jqlgate.StatusFailed, Error: d.goneReason(ctx, dl.subID)})
+		d.parkOrCancel(ctx, dl)
 		return
 	}
 	if t.limiter != nil {
@@ -46,9 +46,7 @@ func (d *Dispatcher) deliverOne(dl *delivery) {
 	a, resp := d.send(ctx, t, dl)
 	d.q.done(dl)
 	d.judge(t, dl, a, resp)
-	if a.ResponseCode == http.StatusGone {
-		d.disable(ctx, dl.subID)
-	}
+	d.judgeHealth(ctx, dl.subID, a)
 	d.finishAsync(ctx, dl, a)
 }
 
@@ -133,21 +131,6 @@ func (d *Dispatcher) judge(t *target, dl *delivery, a *jqlgate.Attempt, resp *ht
 	}
 	a.Status = jqlgate.StatusResent
 	a.NextAttemptAt = d.cfg.Now().Add(wait).UTC()
-}
-
-// disable turns the subscription off after a 410 and cancels its other
-// pending deliveries.
-func (d *Dispatcher) disable(ctx context.Context, subID string) {
-	if d.cfg.Disabler == nil {
-		return
-	}
-	if err := d.cfg.Disabler.Disable(ctx, subID, "receiver answered 410 Gone"); err != nil {
-		d.log.Error("disable subscription", "subscription", subID, "error", err.Error())
-		return
-	}
-	if err := d.SubscriptionChanged(ctx, subID); err != nil {
-		d.log.Error("refresh subscription", "subscription", subID, "error", err.Error())
-	}
 }
 
 // redactHeaders copies request headers for the log: Authorization is

@@ -66,6 +66,14 @@ type Config struct {
 	// LoadEvery is how often retries coming due are loaded from the store
 	// (default a quarter of RetryHorizon).
 	LoadEvery time.Duration
+	// DisableAfterFailures: a subscription whose deliveries fail after
+	// every retry this many times in a row is disabled (default 10;
+	// negative never).
+	DisableAfterFailures int
+	// DisableAfter: a subscription whose deliveries have kept failing,
+	// with no delivery Done, for this long is disabled (default 5 days;
+	// negative never).
+	DisableAfter time.Duration
 }
 
 // Dispatcher accepts events and delivers them to webhooks.
@@ -78,7 +86,12 @@ type Dispatcher struct {
 	q           *queue
 	track       *tracker
 	metrics     *metrics
+	health      *health
 	reloadMu    sync.Mutex
+	// parked are the deliveries of disabled subscriptions, by
+	// subscription, waiting to be enabled again (see park.go).
+	parkMu sync.Mutex
+	parked map[string][]*delivery
 	// pubMu makes sequence numbers and ordered lines agree.
 	pubMu sync.Mutex
 	// frontier: retries due before it are loaded into memory, later ones
@@ -133,6 +146,12 @@ func New(cfg Config) *Dispatcher {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.DisableAfterFailures == 0 {
+		cfg.DisableAfterFailures = defaultDisableAfterFailures
+	}
+	if cfg.DisableAfter == 0 {
+		cfg.DisableAfter = defaultDisableAfter
+	}
 	if cfg.Node == "" {
 		cfg.Node = "node"
 	}
@@ -141,7 +160,8 @@ func New(cfg Config) *Dispatcher {
 	}
 	d := &Dispatcher{cfg: cfg, log: cfg.Logger.With("component", "dispatcher"), idx: newIndex(),
 		track: newTracker(cfg.Now), stopCh: make(chan struct{}), abandon: make(chan struct{}), baseCtx: context.Background(),
-		recordSem: make(chan struct{}, maxRecording)}
+		recordSem: make(chan struct{}, maxRecording), parked: map[string][]*delivery{},
+		health: newHealth(cfg.DisableAfterFailures, cfg.DisableAfter)}
 	transport := cfg.Transport
 	if transport == nil {
 		transport = newTransport(cfg.Policy, cfg.Resolve)
@@ -191,6 +211,12 @@ var errClosed = &jqlgate.Error{Code: jqlgate.EUNAVAILABLE, Message: "The server 
 // and returns once they are; delivery follows. Concurrent publishers share
 // one batched insert. Events without an ID or Timestamp get them.
 func (d *Dispatcher) Publish(ctx context.Context, events ...*jqlgate.Event) error {
+	return d.publish(ctx, nil, events)
+}
+
+// publish is Publish; a non-nil owner limits the targets to that owner's
+// subscriptions.
+func (d *Dispatcher) publish(ctx context.Context, owner *string, events []*jqlgate.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -210,7 +236,7 @@ func (d *Dispatcher) Publish(ctx context.Context, events ...*jqlgate.Event) erro
 		if ev.Timestamp.IsZero() {
 			ev.Timestamp = d.cfg.Now().UTC()
 		}
-		fans[i] = &jqlgate.Fanout{Event: ev, Targets: d.idx.match(ev), Node: d.cfg.Node}
+		fans[i] = &jqlgate.Fanout{Event: ev, Targets: d.idx.match(ev, owner), Node: d.cfg.Node}
 	}
 	dels := d.fanDeliveries(fans)
 	d.pubMu.Lock()

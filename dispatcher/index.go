@@ -56,14 +56,15 @@ func triggerKeys(eventType string) []string {
 	return keys
 }
 
-// match returns the ids of the subscriptions ev goes to.
-func (ix *index) match(ev *jqlgate.Event) []string {
+// match returns the ids of the subscriptions ev goes to; a non-nil owner
+// keeps only that owner's.
+func (ix *index) match(ev *jqlgate.Event, owner *string) []string {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	var ids []string
 	for _, k := range triggerKeys(ev.Type) {
 		for _, t := range ix.byTrigger[k] {
-			if t.matches(ev) {
+			if t.matches(ev) && (owner == nil || t.sub.Owner == *owner) {
 				ids = append(ids, t.sub.ID)
 			}
 		}

@@ -32,7 +32,7 @@ func (d *Dispatcher) recoverNode(ctx context.Context, node string) (int, error) 
 	}
 	dels := d.resumeFresh(st.fans, st.latest)
 	dels = append(dels, d.resumeResent(st)...)
-	d.pushSorted(dels)
+	d.queueOrPark(ctx, dels)
 	return len(dels), nil
 }
 

@@ -2,7 +2,6 @@ package dispatcher
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -60,8 +59,9 @@ func (d *Dispatcher) tokenSource(o *jqlgate.ReceiverOAuth2) oauth2.TokenSource {
 	return oauth2.ReuseTokenSource(nil, cc.TokenSource(ctx))
 }
 
-// reload rebuilds the index from every enabled subscription and cancels the
-// pending deliveries of subscriptions that left it.
+// reload rebuilds the index from every enabled subscription: deliveries
+// of subscriptions that left it are parked (or cancelled if they were
+// removed), and parked ones of subscriptions back in it are queued.
 func (d *Dispatcher) reload(ctx context.Context) error {
 	version, err := d.cfg.Source.Version(ctx)
 	if err != nil {
@@ -76,9 +76,31 @@ func (d *Dispatcher) reload(ctx context.Context) error {
 		targets[s.ID] = d.newTarget(s, d.idx.get(s.ID))
 	}
 	for _, id := range d.idx.replace(targets, version) {
-		d.cancelSubscription(ctx, id)
+		d.parkOrCancelSub(ctx, id)
+	}
+	for _, id := range d.parkedSubs() {
+		if targets[id] != nil {
+			d.unpark(id)
+		} else {
+			d.parkOrCancelSub(ctx, id)
+		}
 	}
 	return nil
+}
+
+// parkOrCancelSub parks the queued deliveries of subscription id, which
+// is not in the index, or cancels them and its parked ones if it was
+// removed.
+func (d *Dispatcher) parkOrCancelSub(ctx context.Context, id string) {
+	_, err := d.cfg.Source.Get(ctx, id)
+	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
+		d.cancelSubscription(ctx, id)
+		return
+	}
+	if err != nil {
+		d.log.Warn("look up subscription", "subscription", id, "error", err.Error())
+	}
+	d.park(id, d.q.removeSub(id))
 }
 
 // ensureIndex loads the index on first use, so events published before
@@ -114,46 +136,53 @@ func (d *Dispatcher) pollSubscriptions(ctx context.Context) {
 	}
 }
 
-// SubscriptionChanged refreshes one subscription after it was written. If
-// it is gone or disabled, its pending deliveries are cancelled: recorded
-// Failed without being sent.
+// SubscriptionChanged refreshes one subscription after this process
+// wrote it. Its pending deliveries are parked if it is now disabled,
+// queued again if it is enabled again, and recorded Failed without being
+// sent if it is gone. A change of enabled state publishes
+// system.Webhook:disabled or system.Webhook:enabled to the owner's
+// subscriptions: only here, in the process that made the change, never on
+// the version poll, so each change is published once however many
+// processes share the store.
 func (d *Dispatcher) SubscriptionChanged(ctx context.Context, id string) error {
 	d.reloadMu.Lock()
-	defer d.reloadMu.Unlock()
 	sub, err := d.cfg.Source.Get(ctx, id)
 	if err != nil && jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
+		d.reloadMu.Unlock()
 		return err
 	}
-	if err == nil && sub.Enabled {
+	was := d.idx.get(id) != nil
+	switch {
+	case err != nil:
+		d.idx.put(id, nil)
+		d.cancelSubscription(ctx, id)
+	case sub.Enabled:
 		d.idx.put(id, d.newTarget(sub, d.idx.get(id)))
-		return nil
+		d.unpark(id)
+	default:
+		d.idx.put(id, nil)
+		d.health.forget(id)
+		d.park(id, d.q.removeSub(id))
 	}
-	d.idx.put(id, nil)
-	d.cancelSubscription(ctx, id)
+	d.reloadMu.Unlock()
+	if err == nil && sub.Enabled != was && !created(sub) {
+		d.announce(ctx, sub)
+	}
 	return nil
 }
 
-// cancelSubscription records every pending delivery to id as Failed.
-func (d *Dispatcher) cancelSubscription(ctx context.Context, id string) {
-	dels := d.q.removeSub(id)
-	if len(dels) == 0 {
-		return
-	}
-	reason := d.goneReason(ctx, id)
-	for _, dl := range dels {
-		d.finish(ctx, dl, &jqlgate.Attempt{Status: jqlgate.StatusFailed, Error: reason})
-	}
+// created reports whether sub was just created (never updated since), so
+// entering the index is no enabling.
+func created(sub *jqlgate.Subscription) bool {
+	return sub.UpdatedAt.Equal(sub.CreatedAt)
 }
 
-// goneReason says why a subscription no longer receives deliveries.
-func (d *Dispatcher) goneReason(ctx context.Context, id string) string {
-	sub, err := d.cfg.Source.Get(ctx, id)
-	var je *jqlgate.Error
-	if err != nil && errors.As(err, &je) && je.Code == jqlgate.ENOTFOUND {
-		return "subscription removed"
+// cancelSubscription records every pending delivery to id, queued or
+// parked, as Failed: the subscription was removed.
+func (d *Dispatcher) cancelSubscription(ctx context.Context, id string) {
+	d.health.forget(id)
+	dels := append(d.q.removeSub(id), d.takeParked(id)...)
+	for _, dl := range dels {
+		d.finish(ctx, dl, &jqlgate.Attempt{Status: jqlgate.StatusFailed, Error: "subscription removed"})
 	}
-	if err == nil && sub.Enabled {
-		return "subscription changed"
-	}
-	return "subscription disabled"
 }

@@ -134,7 +134,7 @@ func (d *Dispatcher) adopt(ctx context.Context, node string) (int, error) {
 		dl.hold = holdRetry
 		queued = append(queued, dl)
 	}
-	d.pushSorted(queued)
+	d.queueOrPark(ctx, queued)
 	return len(dels), nil
 }
 

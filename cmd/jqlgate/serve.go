@@ -32,6 +32,9 @@ var serveOptions = append([]option{
 	{flag: "dispatcher-workers", env: "JQLGATE_DISPATCHER_WORKERS", def: "64", usage: "webhook delivery attempts in flight at once"},
 	{flag: "takeover-after", env: "JQLGATE_TAKEOVER_AFTER", def: "30s", usage: "adopt another process's deliveries once its heartbeat is this old; 0 never adopts"},
 	{flag: "retry-horizon", env: "JQLGATE_RETRY_HORIZON", def: "2m", usage: "webhook retries due later than this stay only in the store until nearly due; 0 keeps them all in memory"},
+	{flag: "disable-after-failures", env: "JQLGATE_DISABLE_AFTER_FAILURES", def: "10", usage: "disable a webhook once this many of its deliveries in a row failed after every retry; 0 never"},
+	{flag: "disable-after", env: "JQLGATE_DISABLE_AFTER", def: "120h", usage: "disable a webhook whose deliveries have kept failing, none delivered, for this long; 0 never"},
+	{flag: "retention", env: "JQLGATE_RETENTION", def: "2160h", usage: "delete webhook attempt records and event payloads older than this; 0 keeps them forever"},
 }, authOptions...)
 
 // serveConfig is the parsed configuration of jqlgate serve.

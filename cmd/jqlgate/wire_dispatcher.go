@@ -27,6 +27,13 @@ type dispatcherConfig struct {
 	// disables each).
 	TakeoverAfter time.Duration
 	RetryHorizon  time.Duration
+	// DisableAfterFailures and DisableAfter: see dispatcher.Config (0
+	// here disables each criterion).
+	DisableAfterFailures int
+	DisableAfter         time.Duration
+	// Retention is how long attempt records and events are kept (0:
+	// forever).
+	Retention time.Duration
 }
 
 func parseDispatcherConfig(s *optionSet, addr string) (dispatcherConfig, error) {
@@ -54,7 +61,25 @@ func parseDispatcherConfig(s *optionSet, addr string) (dispatcherConfig, error) 
 	if c.TakeoverAfter < 0 || c.RetryHorizon < 0 {
 		return c, fmt.Errorf("--takeover-after and --retry-horizon must not be negative")
 	}
-	return c, nil
+	return c, parseHealthConfig(s, &c)
+}
+
+// parseHealthConfig reads the endpoint health and retention options.
+func parseHealthConfig(s *optionSet, c *dispatcherConfig) error {
+	var err error
+	if c.DisableAfterFailures, err = s.int("disable-after-failures"); err != nil {
+		return err
+	}
+	if c.DisableAfter, err = s.duration("disable-after"); err != nil {
+		return err
+	}
+	if c.Retention, err = s.duration("retention"); err != nil {
+		return err
+	}
+	if c.DisableAfterFailures < 0 || c.DisableAfter < 0 || c.Retention < 0 {
+		return fmt.Errorf("--disable-after-failures, --disable-after and --retention must not be negative")
+	}
+	return nil
 }
 
 // orNever turns an option's 0 ("never") into the dispatcher's negative.
@@ -63,6 +88,15 @@ func orNever(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// countOrNever turns an option's 0 ("never") into the dispatcher's
+// negative.
+func countOrNever(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // dispatcherParts are what the dispatcher wiring shares with the rest of
@@ -87,6 +121,8 @@ func wireDispatcher(ctx context.Context, a *app, cfg serveConfig) error {
 		Node: cfg.Dispatcher.NodeID, Workers: cfg.Dispatcher.Workers, Policy: cfg.Webhook.Policy,
 		Version: version, Registry: a.metrics, Logger: a.logger,
 		TakeoverAfter: orNever(cfg.Dispatcher.TakeoverAfter), RetryHorizon: orNever(cfg.Dispatcher.RetryHorizon),
+		DisableAfterFailures: countOrNever(cfg.Dispatcher.DisableAfterFailures),
+		DisableAfter:         orNever(cfg.Dispatcher.DisableAfter),
 	})
 	if err := d.Start(ctx); err != nil {
 		_ = store.Close(ctx)
