@@ -130,5 +130,5 @@ func wireDispatcher(ctx context.Context, a *app, cfg serveConfig) error {
 	}
 	a.dispatcher = d
 	a.workers = append(a.workers, store.Close, d.Close)
-	return nil
+	return wireRetention(ctx, a, cfg, store)
 }
