@@ -71,7 +71,10 @@ func (d *Dispatcher) loadRetries(ctx context.Context, node string, from, to time
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}
-	latest := latestAttempts(due)
+	latest, err := d.unsuperseded(ctx, latestAttempts(due))
+	if err != nil || len(latest) == 0 {
+		return 0, err
+	}
 	fans, err := d.fansOf(ctx, latest)
 	if err != nil {
 		return 0, err
@@ -84,6 +87,26 @@ func (d *Dispatcher) loadRetries(ctx context.Context, node string, from, to time
 	}
 	d.metrics.loaded.Add(float64(n))
 	return n, nil
+}
+
+// unsuperseded drops from due (Resent attempts, by delivery) those that a
+// later attempt of the same delivery superseded, as when an operator
+// brought the retry forward.
+func (d *Dispatcher) unsuperseded(ctx context.Context, due map[string]*jqlgate.Attempt) (map[string]*jqlgate.Attempt, error) {
+	ids := make([]string, 0, len(due))
+	for id := range due {
+		ids = append(ids, id)
+	}
+	newest, err := d.cfg.Store.LatestAttempts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range newest {
+		if p := due[a.DeliveryID]; p != nil && a.Attempt > p.Attempt {
+			delete(due, a.DeliveryID)
+		}
+	}
+	return due, nil
 }
 
 // fansOf reads the events of the given attempts.

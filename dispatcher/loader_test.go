@@ -93,3 +93,47 @@ func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Fatalf("no metric %s", name)
 	return 0
 }
+
+// TestResendStoredSupersedesStoredRetry: a retry left in the store and
+// brought forward is sent at once as the next attempt; neither the loader
+// nor recovery after a restart sends the stale retry when it falls due.
+func TestResendStoredSupersedesStoredRetry(t *testing.T) {
+	rc := newReceiver(t, failFirst)
+	s := sub("sub_far3", "*", rc.URL)
+	s.RetryPolicy.Schedule = []time.Duration{1500 * time.Millisecond}
+	store := mongodb.NewDeliveryStore(mongotest.New(t))
+	if err := store.EnsureIndexes(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cfg := dispatcher.Config{RetryHorizon: 100 * time.Millisecond, LoadEvery: 20 * time.Millisecond}
+	e := startOn(t, store, newSource(s), cfg)
+	publish(t, e, event("a.B:create", "1", nil))
+	last := e.waitAttempts(t, func(as []*jqlgate.Attempt) bool { return len(as) == 1 })[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	fans, err := store.EventsByID(ctx, []string{last.EventID})
+	if err != nil || len(fans) != 1 {
+		t.Fatalf("EventsByID = %v, %v", fans, err)
+	}
+	if ok, err := e.d.ResendStored(ctx, fans[0], s.ID, last); !ok || err != nil {
+		t.Fatalf("ResendStored = %v, %v; want queued", ok, err)
+	}
+	first, again := rc.next(t), rc.next(t)
+	if id := first.Header.Get("webhook-id"); id == "" || again.Header.Get("webhook-id") != id {
+		t.Errorf("webhook-id: %q then %q, want the same", id, again.Header.Get("webhook-id"))
+	}
+	as := sortAttempts(e.waitAttempts(t, func(as []*jqlgate.Attempt) bool { return len(as) == 2 }))
+	if as[1].Status != jqlgate.StatusDone || as[1].Attempt != 2 || !as[1].CreatedAt.Before(last.NextAttemptAt) {
+		t.Fatalf("attempts = %v, want Done #2 before the stored retry was due", statuses(as))
+	}
+	if err := e.d.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	startOn(t, store, newSource(s), cfg)
+	time.Sleep(time.Until(last.NextAttemptAt) + 400*time.Millisecond)
+	select {
+	case r := <-rc.reqs:
+		t.Fatalf("stale retry sent after it was superseded: %s", r.Header.Get("webhook-id"))
+	default:
+	}
+}

@@ -42,6 +42,45 @@ func (d *Dispatcher) Resend(ctx context.Context, f *jqlgate.Fanout, subID string
 	return nil
 }
 
+// ResendStored brings forward a retry left in the store: the delivery of
+// f's event to subID whose latest attempt, last, is Resent with its next
+// attempt due beyond the frontier (so no process holds it in memory). It
+// queues the next attempt, due now, under the same webhook-id; the stale
+// Resent record is then superseded, and the loader and recovery skip it.
+// It reports false, queueing nothing, when the delivery may be held in
+// memory (due within the horizon, in an ordered line, or already held
+// here): Expedite is the way to bring those forward.
+//
+// Until the attempt is recorded, the delivery holds the retry floor at
+// now, so a crash before then leaves recovery to find the Resent record
+// and send it at its original time.
+func (d *Dispatcher) ResendStored(ctx context.Context, f *jqlgate.Fanout, subID string, last *jqlgate.Attempt) (bool, error) {
+	d.gate.RLock()
+	defer d.gate.RUnlock()
+	if d.closed {
+		return false, errClosed
+	}
+	if err := d.ensureIndex(ctx); err != nil {
+		return false, err
+	}
+	if t := d.idx.get(subID); t != nil && t.sub.Ordered {
+		return false, nil
+	}
+	d.frontierMu.RLock()
+	defer d.frontierMu.RUnlock()
+	now := d.cfg.Now()
+	if d.frontier.IsZero() || last.NextAttemptAt.Before(d.frontier) {
+		return false, nil
+	}
+	dl := d.newDelivery(f, subID)
+	dl.attempt, dl.due, dl.hold = last.Attempt+1, now, holdLoaded
+	if !d.track.holdLoaded(dl.id, now) {
+		return false, nil
+	}
+	d.q.push(dl)
+	return true, nil
+}
+
 // Expedite makes a delivery waiting in this process's queue due now. It
 // reports false when the delivery is not queued here: in flight, finished,
 // or pending in another process.

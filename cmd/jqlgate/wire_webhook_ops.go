@@ -51,15 +51,20 @@ func (o *webhookOps) Pending(ctx context.Context, subID string) ([]*jqlgate.Pend
 	return out, err
 }
 
-// Retry implements system.Operations: a delivery waiting for a retry is
-// made due now; a finished one gets a new attempt.
+// Retry implements system.Operations: a delivery waiting in memory for a
+// retry is made due now, one whose retry waits in the store gets its next
+// attempt now (superseding the stored one), and a finished one gets a new
+// attempt.
 func (o *webhookOps) Retry(ctx context.Context, sub *jqlgate.Subscription, last *jqlgate.Attempt) (bool, error) {
-	if last.Status == jqlgate.StatusResent {
-		return o.d.Expedite(last.DeliveryID), nil
+	if last.Status == jqlgate.StatusResent && o.d.Expedite(last.DeliveryID) {
+		return true, nil
 	}
 	f, err := o.Event(ctx, last.EventID)
 	if err != nil {
 		return false, err
+	}
+	if last.Status == jqlgate.StatusResent {
+		return o.d.ResendStored(ctx, f, sub.ID, last)
 	}
 	return true, o.d.Resend(ctx, f, sub.ID, last.Attempt)
 }

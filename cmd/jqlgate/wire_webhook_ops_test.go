@@ -97,6 +97,13 @@ type opsEnv struct {
 
 func newOpsEnv(t *testing.T) *opsEnv {
 	t.Helper()
+	return newOpsEnvWith(t, dispatcher.Config{})
+}
+
+// newOpsEnvWith is newOpsEnv with the dispatcher's retry horizon and load
+// interval taken from cfg.
+func newOpsEnvWith(t *testing.T, cfg dispatcher.Config) *opsEnv {
+	t.Helper()
 	ctx := context.Background()
 	db := mongotest.New(t)
 	key, _ := mongodb.GenerateKey()
@@ -113,7 +120,8 @@ func newOpsEnv(t *testing.T) *opsEnv {
 		t.Fatal(err)
 	}
 	d := dispatcher.New(dispatcher.Config{Store: store, Source: subs, Disabler: subs, Node: "ops-test",
-		Policy: opsLoopback, Logger: quiet, Tick: 100 * time.Millisecond})
+		Policy: opsLoopback, Logger: quiet, Tick: 100 * time.Millisecond,
+		RetryHorizon: cfg.RetryHorizon, LoadEvery: cfg.LoadEvery})
 	if err := d.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

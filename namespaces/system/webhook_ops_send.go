@@ -94,7 +94,7 @@ func (w *webhooks) retryOne(ctx context.Context, cmd *jqlgate.Command, id string
 	if err != nil {
 		return nil, err
 	}
-	n, msg := 0, "The delivery is already pending (in flight, or waiting in the store for its next attempt; see getWebhookQueue), so it was not queued again."
+	n, msg := 0, "The delivery is already pending (in flight, or held for its next attempt by another process; see getWebhookQueue), so it was not queued again."
 	if ok {
 		n, msg = 1, "Delivery queued again."
 	}
