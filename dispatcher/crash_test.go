@@ -82,8 +82,6 @@ func TestCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
-	var mu sync.Mutex
-	got := map[string]bool{}
 	// A slow receiver while the first child runs leaves a backlog for
 	// the restarted one.
 	var slow atomic.Bool
@@ -93,35 +91,20 @@ func TestCrashRecovery(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	})
-	go func() {
-		for r := range rc.reqs {
-			var p struct{ ID string }
-			_ = json.Unmarshal(r.Body, &p)
-			mu.Lock()
-			got[p.ID] = true
-			mu.Unlock()
-		}
-	}()
-	db := mongotest.New(t)
-	store := mongodb.NewDeliveryStore(db)
-	if err := store.EnsureIndexes(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	got := collectIDs(rc)
+	store, env := childEnv(t, rc)
 	_ = store.Close(context.Background())
-	env := []string{envURI + "=" + mongotest.URI(t), envDB + "=" + db.Name(), envReceiver + "=" + rc.URL}
 
 	acked := runUntilAcked(t, env, 2000)
 	time.Sleep(200 * time.Millisecond) // let the receiver drain what the first child sent
-	mu.Lock()
-	t.Logf("child acknowledged %d events before SIGKILL; %d delivered before the restart", len(acked), len(got))
-	mu.Unlock()
+	t.Logf("child acknowledged %d events before SIGKILL; %d delivered before the restart", len(acked), got.count())
 	slow.Store(false)
 	child := startChild(t, env, "recover")
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer kill(child)
-	missing := waitAll(&mu, got, acked, 60*time.Second)
+	missing := got.waitAll(acked, 60*time.Second)
 	if len(missing) > 0 {
 		t.Fatalf("%d of %d acknowledged events never delivered, e.g. %v", len(missing), len(acked), missing[:min(5, len(missing))])
 	}
@@ -176,21 +159,62 @@ func runUntilAcked(t *testing.T, env []string, n int) []string {
 	return acked
 }
 
-// waitAll waits until every id in want is in got and returns those missing.
-func waitAll(mu *sync.Mutex, got map[string]bool, want []string, timeout time.Duration) []string {
+// deliveredIDs records the ids of the events a receiver gets.
+type deliveredIDs struct {
+	mu  sync.Mutex
+	got map[string]bool
+}
+
+// collectIDs records every event id rc receives, until rc closes.
+func collectIDs(rc *receiver) *deliveredIDs {
+	d := &deliveredIDs{got: map[string]bool{}}
+	go func() {
+		for r := range rc.reqs {
+			var p struct{ ID string }
+			_ = json.Unmarshal(r.Body, &p)
+			d.mu.Lock()
+			d.got[p.ID] = true
+			d.mu.Unlock()
+		}
+	}()
+	return d
+}
+
+func (d *deliveredIDs) count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.got)
+}
+
+// waitAll waits until every id in want was received and returns those
+// still missing at the timeout.
+func (d *deliveredIDs) waitAll(want []string, timeout time.Duration) []string {
 	deadline := time.Now().Add(timeout)
 	for {
 		var missing []string
-		mu.Lock()
+		d.mu.Lock()
 		for _, id := range want {
-			if !got[id] {
+			if !d.got[id] {
 				missing = append(missing, id)
 			}
 		}
-		mu.Unlock()
+		d.mu.Unlock()
 		if len(missing) == 0 || time.Now().After(deadline) {
 			return missing
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// childEnv makes a fresh database with the delivery indexes for a child
+// process delivering to rc, and returns its store and the child's
+// environment.
+func childEnv(t *testing.T, rc *receiver) (*mongodb.DeliveryStore, []string) {
+	t.Helper()
+	db := mongotest.New(t)
+	store := mongodb.NewDeliveryStore(db)
+	if err := store.EnsureIndexes(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return store, []string{envURI + "=" + mongotest.URI(t), envDB + "=" + db.Name(), envReceiver + "=" + rc.URL}
 }

@@ -2,15 +2,11 @@ package dispatcher_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jqlgate/jqlgate/dispatcher"
-	"github.com/jqlgate/jqlgate/mongodb"
-	"github.com/jqlgate/jqlgate/test/mongotest"
 )
 
 // TestTakeover runs a publishing process and a second dispatcher on one
@@ -20,24 +16,9 @@ func TestTakeover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
-	var mu sync.Mutex
-	got := map[string]bool{}
 	rc := newReceiver(t, func(_ int, _ http.ResponseWriter, _ *http.Request) { time.Sleep(2 * time.Millisecond) })
-	go func() {
-		for r := range rc.reqs {
-			var p struct{ ID string }
-			_ = json.Unmarshal(r.Body, &p)
-			mu.Lock()
-			got[p.ID] = true
-			mu.Unlock()
-		}
-	}()
-	db := mongotest.New(t)
-	store := mongodb.NewDeliveryStore(db)
-	if err := store.EnsureIndexes(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{envURI + "=" + mongotest.URI(t), envDB + "=" + db.Name(), envReceiver + "=" + rc.URL}
+	got := collectIDs(rc)
+	store, env := childEnv(t, rc)
 	survivor := startOn(t, store, newSource(sub("sub_crash", "*", rc.URL)), dispatcher.Config{Node: "survivor", TakeoverAfter: time.Second})
 
 	acked := runUntilAcked(t, env, 2000)
@@ -57,7 +38,7 @@ func TestTakeover(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("crash-node taken over %s after SIGKILL (takeover after 1s)", time.Since(killed).Round(time.Millisecond))
-	missing := waitAll(&mu, got, acked, 60*time.Second)
+	missing := got.waitAll(acked, 60*time.Second)
 	if len(missing) > 0 {
 		t.Fatalf("%d of %d acknowledged events never delivered, e.g. %v", len(missing), len(acked), missing[:min(5, len(missing))])
 	}
