@@ -156,7 +156,7 @@ func externalVerifiers(c externalConfig) []auth.Verifier {
 		return []auth.Verifier{&auth.JWKSVerifier{URL: c.JWKSURL, Issuer: c.Issuer, Audience: c.Audience, ScopeClaim: c.ScopeClaim, HTTPClient: hc}}
 	case c.IntrospectionURL != "":
 		creds := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenURL}
-		return []auth.Verifier{&auth.Introspector{Endpoint: c.IntrospectionURL, Credentials: creds, ScopeClaim: c.ScopeClaim, HTTPClient: hc}}
+		return []auth.Verifier{&auth.Introspector{Endpoint: c.IntrospectionURL, Issuer: c.Issuer, Credentials: creds, ScopeClaim: c.ScopeClaim, HTTPClient: hc}}
 	}
 	return nil
 }
