@@ -1,6 +1,9 @@
 package jqlgate
 
-import "strings"
+import (
+	"net/url"
+	"strings"
+)
 
 // Principal kinds.
 const (
@@ -15,14 +18,26 @@ type Principal struct {
 	ID   string
 	Kind string
 	Name string
+	// Issuer is the external authorization server that vouched for the
+	// principal (its iss); empty for jqlgate's own clients, API keys and
+	// users.
+	Issuer string
 	// Permissions are Antly permission strings: "app.Model:intent",
 	// "app.Model:*" or "*".
 	Permissions []string
 }
 
-// Owner is the key that data created by this principal is stored under.
-// Two principals of different kinds never share an owner.
-func (p *Principal) Owner() string { return p.Kind + ":" + p.ID }
+// Owner is the key that data created by this principal is stored under:
+// "client:<id>", "apiKey:<id>" or "user:<id>" for jqlgate's own
+// principals, "ext:<issuer>:<sub>" (the issuer query-escaped, so it holds
+// no ":") for one an external issuer vouched for. Two principals of
+// different kinds or from different issuers never share an owner.
+func (p *Principal) Owner() string {
+	if p.Issuer != "" {
+		return "ext:" + url.QueryEscape(p.Issuer) + ":" + p.ID
+	}
+	return p.Kind + ":" + p.ID
+}
 
 // Can reports whether p may run intent on namespace.
 func (p *Principal) Can(namespace, intent string) bool {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -99,6 +100,19 @@ func (p AddrPolicy) CheckURL(field, raw string) (*url.URL, error) {
 		return nil, Invalid(field, "must not contain user info; use basicAuth")
 	case u.Fragment != "" || strings.Contains(raw, "#"):
 		return nil, Invalid(field, "must not contain a fragment")
+	case !validPort(u):
+		return nil, Invalid(field, "port must be a number from 1 to 65535")
 	}
 	return u, nil
+}
+
+// validPort reports whether u has no port (the scheme's), or one from 1 to
+// 65535.
+func validPort(u *url.URL) bool {
+	p := u.Port()
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }

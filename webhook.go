@@ -17,10 +17,13 @@ type Subscription struct {
 	Enabled        bool              `json:"enabled"`
 	DisabledReason string            `json:"disabledReason,omitempty"`
 	Headers        map[string]string `json:"headers,omitempty"`
-	BasicAuth      *BasicAuth        `json:"basicAuth,omitempty"`
-	OAuth2         *ReceiverOAuth2   `json:"oauth2,omitempty"`
-	Metadata       map[string]any    `json:"metadata,omitempty"`
-	RetryPolicy    RetryPolicy       `json:"retryPolicy"`
+	// SecretHeaders are custom headers (canonical names) the owner marked
+	// secret, besides CredentialHeaders; see IsSecretHeader.
+	SecretHeaders []string        `json:"secretHeaders,omitempty"`
+	BasicAuth     *BasicAuth      `json:"basicAuth,omitempty"`
+	OAuth2        *ReceiverOAuth2 `json:"oauth2,omitempty"`
+	Metadata      map[string]any  `json:"metadata,omitempty"`
+	RetryPolicy   RetryPolicy     `json:"retryPolicy"`
 
 	TimeoutSeconds     int            `json:"timeoutSeconds"`
 	MaxInFlight        int            `json:"maxInFlight"`

@@ -93,6 +93,9 @@ type Users struct {
 	Tokens *Tokens
 	// Cost is the bcrypt cost; bcrypt.DefaultCost when zero.
 	Cost int
+	// Throttle limits failed logins per account and concurrent password
+	// checks (see LoginThrottle); its zero value has the defaults.
+	Throttle LoginThrottle
 
 	dummyOnce sync.Once
 	dummy     []byte
@@ -130,24 +133,53 @@ func (u *Users) cost() int {
 
 // Login checks a username and password and returns a user token. An
 // unknown user and a wrong password give the same error, after the same
-// bcrypt work.
+// bcrypt work, and count alike towards the account's lock-out (see
+// LoginThrottle): a locked account, or no free hashing slot, is an
+// ERATELIMIT error with a RetryAfter.
 func (u *Users) Login(ctx context.Context, username, password string) (*jqlgate.UserToken, error) {
+	if d := u.Throttle.locked(username); d > 0 {
+		return nil, lockedOut(d)
+	}
+	release, err := u.Throttle.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ok, user, err := u.check(ctx, username, password)
+	release()
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		u.Throttle.failed(username)
+		return nil, &jqlgate.Error{Code: jqlgate.EUNAUTHORIZED, Message: "Invalid username or password."}
+	}
+	u.Throttle.succeeded(username)
+	tok, c, err := u.Tokens.IssueUser(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	return &jqlgate.UserToken{Token: tok, UserID: user.ID, Username: user.Username, ExpiresAt: c.Expiry.Time()}, nil
+}
+
+// check compares password with username's hash (a dummy one when there
+// is no such user), holding a hashing slot. It re-checks the lock-out: a
+// login that waited for its slot may find the account locked meanwhile.
+func (u *Users) check(ctx context.Context, username, password string) (bool, *jqlgate.User, error) {
+	if d := u.Throttle.locked(username); d > 0 {
+		return false, nil, lockedOut(d)
+	}
 	user, err := u.Store.UserByUsername(ctx, username)
 	if err != nil && jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
-		return nil, err
+		return false, nil, err
 	}
 	hash := u.dummyHash()
 	if user != nil {
 		hash = user.PasswordHash
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || user == nil {
-		return nil, &jqlgate.Error{Code: jqlgate.EUNAUTHORIZED, Message: "Invalid username or password."}
+		return false, nil, nil
 	}
-	tok, c, err := u.Tokens.IssueUser(ctx, user)
-	if err != nil {
-		return nil, err
-	}
-	return &jqlgate.UserToken{Token: tok, UserID: user.ID, Username: user.Username, ExpiresAt: c.Expiry.Time()}, nil
+	return true, user, nil
 }
 
 // dummyHash is compared against when the user does not exist, so both

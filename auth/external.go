@@ -68,7 +68,7 @@ func (v *JWKSVerifier) Verify(ctx context.Context, token string) (*jqlgate.Princ
 	if err := checkClaims(std, v.Issuer, v.Audience, v.now(), orDefault(v.Leeway, 30*time.Second)); err != nil {
 		return nil, err
 	}
-	return externalPrincipal(std.Subject, all, v.ScopeClaim), nil
+	return externalPrincipal(v.Issuer, std.Subject, all, v.ScopeClaim), nil
 }
 
 // key finds the public key for kid, reloading the set when it is unknown
@@ -126,9 +126,11 @@ func (v *JWKSVerifier) fetch(ctx context.Context) (jose.JSONWebKeySet, error) {
 	return set, err
 }
 
-// externalPrincipal maps an external token's claims to a principal. Scope
-// values that are not jqlgate permissions (such as "openid") are dropped.
-func externalPrincipal(sub string, claims map[string]any, scopeClaim string) *jqlgate.Principal {
+// externalPrincipal maps an external token's claims to a principal of
+// issuer (never empty, so its owner key is "ext:…" and no external
+// subject can pass for a built-in client). Scope values that are not
+// jqlgate permissions (such as "openid") are dropped.
+func externalPrincipal(issuer, sub string, claims map[string]any, scopeClaim string) *jqlgate.Principal {
 	if scopeClaim == "" {
 		scopeClaim = "scope"
 	}
@@ -153,7 +155,7 @@ func externalPrincipal(sub string, claims map[string]any, scopeClaim string) *jq
 	if name == "" {
 		name = sub
 	}
-	return &jqlgate.Principal{ID: sub, Kind: jqlgate.PrincipalClient, Name: name, Permissions: perms}
+	return &jqlgate.Principal{ID: sub, Kind: jqlgate.PrincipalClient, Name: name, Issuer: issuer, Permissions: perms}
 }
 
 // Introspector trusts tokens an external authorization server vouches for
@@ -162,6 +164,9 @@ func externalPrincipal(sub string, claims map[string]any, scopeClaim string) *jq
 // token's exp), keyed by a hash of the token.
 type Introspector struct {
 	Endpoint string
+	// Issuer names the external server in its principals' owner keys
+	// ("ext:<issuer>:<sub>"); the Endpoint when empty.
+	Issuer string
 	// Credentials obtain the token that authorizes introspection calls.
 	Credentials clientcredentials.Config
 	ScopeClaim  string
@@ -205,7 +210,14 @@ func (in *Introspector) Verify(ctx context.Context, token string) (*jqlgate.Prin
 	if sub == "" {
 		sub, _ = claims["client_id"].(string)
 	}
-	p := externalPrincipal(sub, claims, in.ScopeClaim)
+	if sub == "" {
+		return nil, unauthorized("active token without sub or client_id")
+	}
+	iss := in.Issuer
+	if iss == "" {
+		iss = in.Endpoint
+	}
+	p := externalPrincipal(iss, sub, claims, in.ScopeClaim)
 	in.store(h, p, claims)
 	return p, nil
 }

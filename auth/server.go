@@ -26,13 +26,24 @@ type Server struct {
 	Logger  *slog.Logger
 	// Per client id and per remote IP request rates on the token and
 	// introspection endpoints; zero picks the defaults (5/s burst 10 per
-	// client, 20/s burst 40 per IP), negative disables the limit.
+	// client, 20/s burst 40 per IP), negative disables the limit. The
+	// per-IP limit counts every request; the per-client one only requests
+	// whose secret is right, so nobody can spend a client's budget by
+	// naming its (public) id.
 	ClientRate, IPRate   rate.Limit
 	ClientBurst, IPBurst int
+	// FailureRate and FailureBurst limit failed client authentications
+	// per remote IP and client id together; zero picks the default (10
+	// failures, then one every 6 s), negative disables the limit. Once
+	// used up, that IP's requests for that client id are answered 429
+	// without checking the secret.
+	FailureRate  rate.Limit
+	FailureBurst int
 
 	once     sync.Once
 	byClient limiterSet
 	byIP     limiterSet
+	failures limiterSet
 }
 
 // Route is one HTTP route of the server.
@@ -65,6 +76,7 @@ func (s *Server) init() {
 	s.once.Do(func() {
 		s.byClient = limiterSet{limit: pickRate(s.ClientRate, 5), burst: pickBurst(s.ClientBurst, 10)}
 		s.byIP = limiterSet{limit: pickRate(s.IPRate, 20), burst: pickBurst(s.IPBurst, 40)}
+		s.failures = limiterSet{limit: pickRate(s.FailureRate, rate.Every(6*time.Second)), burst: pickBurst(s.FailureBurst, 10)}
 		if s.Logger == nil {
 			s.Logger = slog.Default()
 		}
@@ -168,13 +180,16 @@ func checkGrant(grant string) *oauthError {
 }
 
 // authenticateClient parses the form and checks the client's credentials
-// (client_secret_basic or client_secret_post, not both), applying the
-// per-IP and per-client rate limits first. Unknown client and wrong
-// secret give the same error.
+// (client_secret_basic or client_secret_post, not both). Every request
+// counts against the per-IP limit; failures against the limit of the
+// remote IP and client id together, checked before the secret; only a
+// request whose secret is right counts against the client's own limit.
+// Unknown client and wrong secret give the same error.
 func (s *Server) authenticateClient(r *http.Request) (*jqlgate.Client, *oauthError) {
 	now := time.Now()
-	if ok, d := s.byIP.allow(remoteIP(r), now); !ok {
-		s.Logger.WarnContext(r.Context(), "oauth2 rate limited", "remote", remoteIP(r))
+	ip := remoteIP(r)
+	if ok, d := s.byIP.allow(ip, now); !ok {
+		s.Logger.WarnContext(r.Context(), "oauth2 rate limited", "remote", ip)
 		return nil, tooMany(d)
 	}
 	if oe := parseForm(r); oe != nil {
@@ -184,8 +199,9 @@ func (s *Server) authenticateClient(r *http.Request) (*jqlgate.Client, *oauthErr
 	if oe != nil {
 		return nil, oe
 	}
-	if ok, d := s.byClient.allow(id, now); !ok {
-		s.Logger.WarnContext(r.Context(), "oauth2 rate limited", "client_id", id)
+	failKey := ip + " " + id
+	if ok, d := s.failures.peek(failKey, now); !ok {
+		s.Logger.WarnContext(r.Context(), "oauth2 failed authentications rate limited", "client_id", id, "remote", ip)
 		return nil, tooMany(d)
 	}
 	c, err := s.Clients.Client(r.Context(), id)
@@ -198,8 +214,13 @@ func (s *Server) authenticateClient(r *http.Request) (*jqlgate.Client, *oauthErr
 		hash = c.SecretHash
 	}
 	if !CheckSecret(id, secret, hash) || c == nil {
-		s.Logger.WarnContext(r.Context(), "oauth2 client authentication failed", "client_id", id, "remote", remoteIP(r))
+		s.failures.allow(failKey, now)
+		s.Logger.WarnContext(r.Context(), "oauth2 client authentication failed", "client_id", id, "remote", ip)
 		return nil, &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Description: "Client authentication failed.", basic: basic}
+	}
+	if ok, d := s.byClient.allow(id, now); !ok {
+		s.Logger.WarnContext(r.Context(), "oauth2 rate limited", "client_id", id)
+		return nil, tooMany(d)
 	}
 	return c, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -173,18 +174,38 @@ func TestTokenWrongContentType(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	e := newEnv(t)
-	e.server = &auth.Server{Tokens: e.tokens, Clients: e.store, Logger: e.server.Logger, ClientRate: 0.01, ClientBurst: 3, IPRate: -1}
+	e.server = &auth.Server{Tokens: e.tokens, Clients: e.store, Logger: e.server.Logger, ClientRate: 0.01, ClientBurst: 3, IPRate: -1, FailureRate: 0.01, FailureBurst: 4}
 	h := e.server.Handler()
 	e.http.Config.Handler = h
 	cfg := e.client(t, "*")
 	form := url.Values{"grant_type": {"client_credentials"}}
 	var last *http.Response
 	var body map[string]any
+	// Guesses spend the guesser's failure budget, not the client's.
 	for range 5 {
 		last, body = post(t, e, "/oauth2/token", form, cfg.ClientID, "wrong-guess")
 	}
 	if last.StatusCode != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" || body["error"] == nil {
 		t.Errorf("after 5 guesses: got %d Retry-After %q body %v, want 429 with Retry-After and an error body", last.StatusCode, last.Header.Get("Retry-After"), body)
+	}
+	// The client's own requests from another address (their secret right)
+	// each spend one token of its own budget, untouched by the guesses.
+	fromElsewhere := func() int {
+		req := httptest.NewRequest(http.MethodPost, "/oauth2/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(cfg.ClientID, cfg.ClientSecret)
+		req.RemoteAddr = "192.0.2.7:40000"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for range 3 {
+		if code := fromElsewhere(); code != 200 {
+			t.Fatalf("client after guesses: got %d, want 200", code)
+		}
+	}
+	if code := fromElsewhere(); code != http.StatusTooManyRequests {
+		t.Errorf("client past its burst: got %d, want 429", code)
 	}
 	// Per IP: a fresh server limiting only by IP refuses the next client too.
 	e.server = &auth.Server{Tokens: e.tokens, Clients: e.store, Logger: e.server.Logger, ClientRate: -1, IPRate: 0.01, IPBurst: 2}

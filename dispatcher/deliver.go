@@ -80,7 +80,7 @@ func (d *Dispatcher) send(ctx context.Context, t *target, dl *delivery) (*jqlgat
 		return a, nil
 	}
 	a.URL = req.URL.String()
-	a.RequestHeaders = redactHeaders(req.Header, t.sub.Headers)
+	a.RequestHeaders = redactHeaders(req.Header, t.sub)
 	if dl.attempt == 1 {
 		// Every attempt sends the same body; keeping it once keeps the
 		// hot path's inserts small.
@@ -134,8 +134,9 @@ func (d *Dispatcher) judge(t *target, dl *delivery, a *jqlgate.Attempt, resp *ht
 }
 
 // redactHeaders copies request headers for the log: Authorization is
-// dropped, and custom headers that look like credentials are redacted.
-func redactHeaders(h http.Header, custom map[string]string) map[string]string {
+// dropped, and custom headers that carry credentials (see
+// jqlgate.Subscription.IsSecretHeader) are redacted.
+func redactHeaders(h http.Header, sub *jqlgate.Subscription) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, v := range h {
 		if strings.EqualFold(k, "Authorization") || len(v) == 0 {
@@ -143,22 +144,12 @@ func redactHeaders(h http.Header, custom map[string]string) map[string]string {
 		}
 		out[k] = v[0]
 	}
-	for k := range custom {
-		if sensitiveHeader(k) {
-			out[http.CanonicalHeaderKey(k)] = "[redacted]"
+	for k := range sub.Headers {
+		if sub.IsSecretHeader(k) {
+			out[http.CanonicalHeaderKey(k)] = jqlgate.RedactedValue
 		}
 	}
 	return out
-}
-
-func sensitiveHeader(name string) bool {
-	n := strings.ToLower(name)
-	for _, w := range []string{"auth", "key", "token", "secret", "cookie", "password", "signature-key"} {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
 }
 
 func flatHeaders(h http.Header) map[string]string {

@@ -19,13 +19,14 @@ type Authenticator interface {
 }
 
 // authorize decides who sends the command and whether they may: public
-// intents need no token; every other one needs a token the Authenticator
-// accepts and a principal holding namespace:intent. Each client's rate
-// limit is checked on the way: by principal once known, else by IP.
+// intents need no token, but a token sent with one must verify like any
+// other; every other intent needs a token the Authenticator accepts and a
+// principal holding namespace:intent. Each client's rate limit is checked
+// on the way: by principal once known, else by IP.
 func (s *Server) authorize(ctx context.Context, c echo.Context, meta *jqlgate.Meta) (*jqlgate.Principal, error) {
 	ipKey := "ip:" + c.RealIP()
 	if s.Public != nil && s.Public(meta.Namespace, meta.Intent) {
-		return nil, s.rateLimit(ipKey)
+		return s.authorizePublic(ctx, c, meta, ipKey)
 	}
 	p, err := s.authenticate(ctx, c.Request(), meta)
 	if err != nil {
@@ -44,6 +45,20 @@ func (s *Server) authorize(ctx context.Context, c echo.Context, meta *jqlgate.Me
 		return nil, jqlgate.Errorf(jqlgate.EFORBIDDEN, "You do not have permission to run %s:%s.", meta.Namespace, meta.Intent)
 	}
 	return p, nil
+}
+
+// authorizePublic lets anyone run a public intent. A token sent
+// explicitly (__meta__.authenticationToken or Authorization: Bearer) must
+// verify, so a client never mistakes a bad token for a working one; the
+// jwt cookie is not looked at, so a stale cookie can't block logging in.
+func (s *Server) authorizePublic(ctx context.Context, c echo.Context, meta *jqlgate.Meta, ipKey string) (*jqlgate.Principal, error) {
+	if err := s.rateLimit(ipKey); err != nil {
+		return nil, err
+	}
+	if tokenFrom(c.Request(), "", meta.AuthenticationToken) == "" {
+		return nil, nil
+	}
+	return s.authenticate(ctx, c.Request(), meta)
 }
 
 func (s *Server) authenticate(ctx context.Context, r *http.Request, meta *jqlgate.Meta) (*jqlgate.Principal, error) {

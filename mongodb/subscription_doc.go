@@ -10,7 +10,8 @@ import (
 	"github.com/jqlgate/jqlgate"
 )
 
-// subscriptionDoc is a subscription as stored. Secrets are sealed; the
+// subscriptionDoc is a subscription as stored. Secrets and custom header
+// values are sealed; the
 // free-form metadata and filter objects are stored as JSON text, because
 // their keys may hold characters ("$", ".") a document key may not, and
 // headers as a list for the same reason.
@@ -27,6 +28,7 @@ type subscriptionDoc struct {
 	Enabled        bool          `bson:"enabled"`
 	DisabledReason string        `bson:"disabledReason,omitempty"`
 	Headers        []headerDoc   `bson:"headers,omitempty"`
+	SecretHeaders  []string      `bson:"secretHeaders,omitempty"`
 	BasicAuth      *basicAuthDoc `bson:"basicAuth,omitempty"`
 	OAuth2         *oauth2Doc    `bson:"oauth2,omitempty"`
 	Metadata       string        `bson:"metadata,omitempty"`
@@ -42,9 +44,13 @@ type subscriptionDoc struct {
 	UpdatedAt      time.Time     `bson:"updatedAt"`
 }
 
+// headerDoc is one custom header. Values are sealed (any of them may carry
+// a credential); Sealed is false only in documents written before headers
+// were sealed, whose values are read as they are.
 type headerDoc struct {
-	Name  string `bson:"name"`
-	Value string `bson:"value"`
+	Name   string `bson:"name"`
+	Value  string `bson:"value"`
+	Sealed bool   `bson:"sealed,omitempty"`
 }
 
 type basicAuthDoc struct {
@@ -70,13 +76,16 @@ type secretDoc struct {
 func secretContext(id string) string    { return id + "/secrets" }
 func passwordContext(id string) string  { return id + "/basicAuth.password" }
 func clientSecContext(id string) string { return id + "/oauth2.clientSecret" }
+func headerContext(id, name string) string {
+	return id + "/headers/" + name
+}
 
 func (s *SubscriptionStore) toDoc(sub *jqlgate.Subscription) (*subscriptionDoc, error) {
 	d := &subscriptionDoc{
 		ID: sub.ID, Key: SubscriptionKey(sub.Owner, sub.Prefix, sub.Trigger, sub.WebhookURL),
 		Owner: sub.Owner, Prefix: sub.Prefix, Trigger: sub.Trigger, WebhookURL: sub.WebhookURL,
 		Method: sub.Method, ContentType: sub.ContentType, IncludeEntity: sub.IncludeEntity,
-		Enabled: sub.Enabled, DisabledReason: sub.DisabledReason, Headers: headerDocs(sub.Headers),
+		Enabled: sub.Enabled, DisabledReason: sub.DisabledReason, SecretHeaders: sub.SecretHeaders,
 		RetryPreset: sub.RetryPolicy.Preset, RetryMillis: durationsToMillis(sub.RetryPolicy.Schedule),
 		TimeoutSeconds: sub.TimeoutSeconds, MaxInFlight: sub.MaxInFlight, RateLimit: sub.RateLimitPerSecond,
 		Ordered: sub.Ordered, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt,
@@ -103,6 +112,9 @@ func (s *SubscriptionStore) sealSecrets(sub *jqlgate.Subscription, d *subscripti
 			return err
 		}
 	}
+	if d.Headers, err = s.sealHeaders(sub.ID, sub.Headers); err != nil {
+		return err
+	}
 	if b := sub.BasicAuth; b != nil {
 		d.BasicAuth = &basicAuthDoc{Username: b.Username}
 		if d.BasicAuth.Password, err = s.sealer.Seal(b.Password, passwordContext(sub.ID)); err != nil {
@@ -122,7 +134,7 @@ func (s *SubscriptionStore) fromDoc(d *subscriptionDoc) (*jqlgate.Subscription, 
 	sub := &jqlgate.Subscription{
 		ID: d.ID, Owner: d.Owner, Prefix: d.Prefix, Trigger: d.Trigger, WebhookURL: d.WebhookURL,
 		Method: d.Method, ContentType: d.ContentType, IncludeEntity: d.IncludeEntity,
-		Enabled: d.Enabled, DisabledReason: d.DisabledReason, Headers: headerMap(d.Headers),
+		Enabled: d.Enabled, DisabledReason: d.DisabledReason, SecretHeaders: d.SecretHeaders,
 		RetryPolicy:    jqlgate.RetryPolicy{Preset: d.RetryPreset, Schedule: millisToDurations(d.RetryMillis)},
 		TimeoutSeconds: d.TimeoutSeconds, MaxInFlight: d.MaxInFlight, RateLimitPerSecond: d.RateLimit,
 		Ordered: d.Ordered, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
@@ -149,6 +161,9 @@ func (s *SubscriptionStore) openSecrets(d *subscriptionDoc, sub *jqlgate.Subscri
 			return err
 		}
 	}
+	if sub.Headers, err = s.openHeaders(d.ID, d.Headers); err != nil {
+		return err
+	}
 	if b := d.BasicAuth; b != nil {
 		sub.BasicAuth = &jqlgate.BasicAuth{Username: b.Username}
 		if sub.BasicAuth.Password, err = s.sealer.Open(b.Password, passwordContext(d.ID)); err != nil {
@@ -164,24 +179,37 @@ func (s *SubscriptionStore) openSecrets(d *subscriptionDoc, sub *jqlgate.Subscri
 	return nil
 }
 
-func headerDocs(h map[string]string) []headerDoc {
+// sealHeaders returns the custom headers as stored, sorted by name, each
+// value sealed to its subscription and header name.
+func (s *SubscriptionStore) sealHeaders(id string, h map[string]string) ([]headerDoc, error) {
 	out := make([]headerDoc, 0, len(h))
 	for k, v := range h {
-		out = append(out, headerDoc{Name: k, Value: v})
+		sealed, err := s.sealer.Seal(v, headerContext(id, k))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, headerDoc{Name: k, Value: sealed, Sealed: true})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return out, nil
 }
 
-func headerMap(h []headerDoc) map[string]string {
+func (s *SubscriptionStore) openHeaders(id string, h []headerDoc) (map[string]string, error) {
 	if len(h) == 0 {
-		return nil
+		return nil, nil
 	}
 	out := make(map[string]string, len(h))
 	for _, e := range h {
-		out[e.Name] = e.Value
+		v := e.Value
+		if e.Sealed {
+			var err error
+			if v, err = s.sealer.Open(e.Value, headerContext(id, e.Name)); err != nil {
+				return nil, err
+			}
+		}
+		out[e.Name] = v
 	}
-	return out
+	return out, nil
 }
 
 func durationsToMillis(ds []time.Duration) []int64 {

@@ -46,12 +46,13 @@ func fullSubscription(owner, url string) *jqlgate.Subscription {
 	return &jqlgate.Subscription{
 		Owner: owner, Prefix: "App", Trigger: "profile.Customer:create", WebhookURL: url,
 		Method: "POST", ContentType: "application/json", IncludeEntity: true, Enabled: true,
-		Headers:     map[string]string{"X-Tenant": "t1", "X.Dotted": "v"},
-		BasicAuth:   &jqlgate.BasicAuth{Username: "hook", Password: "pa55-basic-word"},
-		OAuth2:      &jqlgate.ReceiverOAuth2{TokenURL: "https://auth.example.com/token", ClientID: "cid", ClientSecret: "oauth-client-s3cret", Scopes: []string{"a", "b"}},
-		Metadata:    map[string]any{"team": "crm", "$odd.key": true},
-		RetryPolicy: jqlgate.RetryPolicy{Schedule: []time.Duration{5 * time.Second, 300 * time.Second}},
-		Filter:      map[string]any{"age__gte": json.Number("18")},
+		Headers:       map[string]string{"X-Tenant": "t1", "X.Dotted": "v", "Authorization": "Bearer header-cred-9q8w", "X-Partner": "partner-cred-3e4r"},
+		SecretHeaders: []string{"X-Partner"},
+		BasicAuth:     &jqlgate.BasicAuth{Username: "hook", Password: "pa55-basic-word"},
+		OAuth2:        &jqlgate.ReceiverOAuth2{TokenURL: "https://auth.example.com/token", ClientID: "cid", ClientSecret: "oauth-client-s3cret", Scopes: []string{"a", "b"}},
+		Metadata:      map[string]any{"team": "crm", "$odd.key": true},
+		RetryPolicy:   jqlgate.RetryPolicy{Schedule: []time.Duration{5 * time.Second, 300 * time.Second}},
+		Filter:        map[string]any{"age__gte": json.Number("18")},
 		Secrets: []jqlgate.Secret{
 			{Value: "whsec_currentcurrentcurrent", CreatedAt: now},
 			{Value: "whsec_previousprevious", CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(24 * time.Hour)},
@@ -77,10 +78,41 @@ func TestSubscriptionRoundTripAndSealing(t *testing.T) {
 		t.Errorf("Get differs (-want +got):\n%s", diff)
 	}
 	doc := raw(got.ID)
-	for _, secret := range []string{"whsec_currentcurrentcurrent", "whsec_previousprevious", "pa55-basic-word", "oauth-client-s3cret"} {
+	for _, secret := range []string{"whsec_currentcurrentcurrent", "whsec_previousprevious", "pa55-basic-word", "oauth-client-s3cret",
+		"Bearer header-cred-9q8w", "partner-cred-3e4r"} {
 		if bytes.Contains(doc, []byte(secret)) {
 			t.Errorf("raw document contains %q", secret)
 		}
+	}
+}
+
+// A document written before header values were sealed still reads, its
+// values as stored; the next write seals them.
+func TestSubscriptionReadsUnsealedLegacyHeaders(t *testing.T) {
+	ctx := context.Background()
+	db := mongotest.New(t)
+	key, _ := mongodb.GenerateKey()
+	sealer, _ := mongodb.NewSealer(key)
+	s := mongodb.NewSubscriptionStore(db, sealer)
+	sub, _, err := s.Create(ctx, fullSubscription("client:a", "https://example.com/hook"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll := db.Collection(mongodb.SubscriptionCollection)
+	legacy := bson.A{bson.D{{Key: "name", Value: "X-Old"}, {Key: "value", Value: "old-clear-value"}}}
+	if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: sub.ID}}, bson.D{{Key: "$set", Value: bson.D{{Key: "headers", Value: legacy}}}}); err != nil {
+		t.Fatal(err)
+	}
+	read, err := s.Get(ctx, sub.ID)
+	if err != nil || read.Headers["X-Old"] != "old-clear-value" {
+		t.Fatalf("Get = %v (err %v), want the legacy header as stored", read.Headers, err)
+	}
+	if err := s.Update(ctx, read); err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := coll.FindOne(ctx, bson.D{{Key: "_id", Value: sub.ID}}).Raw()
+	if bytes.Contains(doc, []byte("old-clear-value")) {
+		t.Error("the legacy header is still in clear after a write")
 	}
 }
 

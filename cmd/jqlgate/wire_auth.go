@@ -28,12 +28,12 @@ var authOptions = []option{
 	{flag: "oauth2-builtin", env: "JQLGATE_OAUTH2_BUILTIN", def: "true", usage: "run the built-in OAuth2 authorization server and accept its tokens"},
 	{flag: "access-token-ttl", env: "JQLGATE_ACCESS_TOKEN_TTL", def: "1h", usage: "lifetime of OAuth2 access tokens"},
 	{flag: "user-token-ttl", env: "JQLGATE_USER_TOKEN_TTL", def: "8h", usage: "lifetime of system.User (jwt class) tokens"},
-	{flag: "oauth2-client-rate", env: "JQLGATE_OAUTH2_CLIENT_RATE", def: "5", usage: "token and introspection requests per second per client id (burst twice that); negative disables"},
+	{flag: "oauth2-client-rate", env: "JQLGATE_OAUTH2_CLIENT_RATE", def: "5", usage: "token and introspection requests per second per client id, counted once its secret is right (burst twice that); negative disables"},
 	{flag: "oauth2-ip-rate", env: "JQLGATE_OAUTH2_IP_RATE", def: "20", usage: "token and introspection requests per second per remote IP (burst twice that); negative disables"},
 	{flag: "bootstrap-client-id", env: "JQLGATE_BOOTSTRAP_CLIENT_ID", usage: "create this all-permission (*) client at start unless it exists"},
 	{flag: "bootstrap-client-secret", env: "JQLGATE_BOOTSTRAP_CLIENT_SECRET", usage: "secret of the bootstrap client (at least 16 characters)", secret: true},
 	{flag: "cookie-secure", env: "JQLGATE_COOKIE_SECURE", def: "false", usage: "mark the jwt login cookie Secure; set it when clients reach jqlgate over HTTPS"},
-	{flag: "external-issuer", env: "JQLGATE_EXTERNAL_ISSUER", usage: "iss of an external authorization server whose access tokens are trusted too"},
+	{flag: "external-issuer", env: "JQLGATE_EXTERNAL_ISSUER", usage: "iss of an external authorization server whose access tokens are trusted too; its principals own data as ext:<issuer>:<sub>"},
 	{flag: "external-jwks-url", env: "JQLGATE_EXTERNAL_JWKS_URL", usage: "JWKS URL of the external issuer (verify its JWTs locally)"},
 	{flag: "external-audience", env: "JQLGATE_EXTERNAL_AUDIENCE", def: "jqlgate", usage: "aud the external issuer's tokens must carry"},
 	{flag: "external-scope-claim", env: "JQLGATE_EXTERNAL_SCOPE_CLAIM", def: "scope", usage: "claim holding permissions in external tokens (space-separated string or array)"},
@@ -156,7 +156,7 @@ func externalVerifiers(c externalConfig) []auth.Verifier {
 		return []auth.Verifier{&auth.JWKSVerifier{URL: c.JWKSURL, Issuer: c.Issuer, Audience: c.Audience, ScopeClaim: c.ScopeClaim, HTTPClient: hc}}
 	case c.IntrospectionURL != "":
 		creds := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenURL}
-		return []auth.Verifier{&auth.Introspector{Endpoint: c.IntrospectionURL, Credentials: creds, ScopeClaim: c.ScopeClaim, HTTPClient: hc}}
+		return []auth.Verifier{&auth.Introspector{Endpoint: c.IntrospectionURL, Issuer: c.Issuer, Credentials: creds, ScopeClaim: c.ScopeClaim, HTTPClient: hc}}
 	}
 	return nil
 }

@@ -37,6 +37,8 @@ type webhookConfig struct {
 	SecretKey string
 	// Policy is which receiver URLs and addresses webhooks may use.
 	Policy jqlgate.AddrPolicy
+	// MaxPerOwner caps each owner's subscriptions; 0 does not cap.
+	MaxPerOwner int
 }
 
 func parseWebhookConfig(s *optionSet) (webhookConfig, error) {
@@ -48,6 +50,12 @@ func parseWebhookConfig(s *optionSet) (webhookConfig, error) {
 	c.Policy.Allow = allow
 	if c.Policy.RequireHTTPS, err = s.bool("webhook-require-https"); err != nil {
 		return c, err
+	}
+	if c.MaxPerOwner, err = s.int("max-subscriptions-per-owner"); err != nil {
+		return c, err
+	}
+	if c.MaxPerOwner < 0 {
+		return c, fmt.Errorf("--max-subscriptions-per-owner must not be negative")
 	}
 	return c, nil
 }
@@ -157,7 +165,7 @@ func openSubscriptions(ctx context.Context, cfg serveConfig, db *mongodb.DB, log
 // dispatcher, told about every subscription write.
 func registerWebhook(a *app, cfg serveConfig, mux *namespaces.Mux, cat system.Catalogue, d refresher) {
 	deps := system.WebhookDeps{Store: a.subscriptions, Catalogue: cat,
-		Notifier: notifier{d, a.logger}, Policy: cfg.Webhook.Policy}
+		Notifier: notifier{d, a.logger}, Policy: cfg.Webhook.Policy, MaxPerOwner: cfg.Webhook.MaxPerOwner}
 	if a.dispatcher != nil {
 		deps.Operations = newWebhookOps(a.db, a.dispatcher, a.logger)
 	}

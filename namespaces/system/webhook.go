@@ -56,6 +56,9 @@ type WebhookDeps struct {
 	Resolver Resolver
 	// Now is the clock; nil uses time.Now.
 	Now func() time.Time
+	// MaxPerOwner caps how many subscriptions one owner may have; 0 does
+	// not cap.
+	MaxPerOwner int
 	// Operations serve the operator intents (getWebhookLogs,
 	// getWebhookQueue, retryDelivery, replayEvent, testWebhook); nil
 	// leaves them unregistered.

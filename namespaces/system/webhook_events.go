@@ -86,20 +86,33 @@ func readIntent(namespace string) string {
 // read: a webhook carries the records, so subscribing is reading. The
 // trigger "*" needs the permission "*".
 func checkReadPermission(p *jqlgate.Principal, trigger string) error {
+	return requireRead(p, trigger, "Subscribing to", "trigger")
+}
+
+// canRead reports whether p may read the events of trigger (an event type
+// such as profile.Customer:create, app.Model:* or *).
+func canRead(p *jqlgate.Principal, trigger string) bool {
 	if trigger == "*" {
-		if p != nil && slices.Contains(p.Permissions, "*") {
-			return nil
-		}
-		return &jqlgate.Error{Code: jqlgate.EFORBIDDEN, Field: "trigger",
-			Message: "Subscribing to every event (trigger *) requires the permission *."}
+		return p != nil && slices.Contains(p.Permissions, "*")
 	}
 	ns, _, _ := strings.Cut(trigger, ":")
-	intent := readIntent(ns)
-	if p.Can(ns, intent) {
+	return p.Can(ns, readIntent(ns))
+}
+
+// requireRead refuses (EFORBIDDEN on field) what reveals the events of
+// trigger to a caller who may not read them; doing names the act, such as
+// "Replaying".
+func requireRead(p *jqlgate.Principal, trigger, doing, field string) error {
+	if canRead(p, trigger) {
 		return nil
 	}
-	return &jqlgate.Error{Code: jqlgate.EFORBIDDEN, Field: "trigger",
-		Message: "Subscribing to " + ns + " events requires the permission " + ns + ":" + intent + "."}
+	if trigger == "*" {
+		return &jqlgate.Error{Code: jqlgate.EFORBIDDEN, Field: field,
+			Message: doing + " every event (trigger *) requires the permission *."}
+	}
+	ns, _, _ := strings.Cut(trigger, ":")
+	return &jqlgate.Error{Code: jqlgate.EFORBIDDEN, Field: field,
+		Message: doing + " " + ns + " events requires the permission " + ns + ":" + readIntent(ns) + "."}
 }
 
 // listEvents answers the trigger catalogue, each event with an example of

@@ -2,6 +2,7 @@ package system
 
 import (
 	"net/textproto"
+	"slices"
 	"sort"
 	"strings"
 
@@ -35,7 +36,11 @@ func headerForbidden(name string) string {
 	return ""
 }
 
+// setHeaders reads the custom headers. On an update, a secret header given
+// with the redacted value an answer shows keeps its stored value, so a
+// subscription read and written back keeps its credentials.
 func setHeaders(r *reader, s *jqlgate.Subscription, v any) {
+	old := s.Headers
 	s.Headers = nil
 	if v == nil {
 		return
@@ -56,6 +61,9 @@ func setHeaders(r *reader, s *jqlgate.Subscription, v any) {
 			if _, dup := out[name]; dup {
 				r.fail("headers."+raw, "repeats header %s", name)
 				continue
+			}
+			if prev, ok := old[name]; ok && value == jqlgate.RedactedValue {
+				value = prev
 			}
 			out[name] = value
 		}
@@ -89,6 +97,27 @@ func checkHeader(r *reader, raw string, v any) (string, string, bool) {
 		return name, s, true
 	}
 	return "", "", false
+}
+
+// setSecretHeaders reads the names of custom headers whose values are
+// secret besides jqlgate.CredentialHeaders: sealed at rest like every
+// header value, and redacted in answers and logs.
+func setSecretHeaders(r *reader, s *jqlgate.Subscription, v any) {
+	s.SecretHeaders = nil
+	if v == nil {
+		return
+	}
+	for _, raw := range r.stringList("secretHeaders", v, maxHeaders, 256) {
+		if !validToken(raw) {
+			r.fail("secretHeaders", "%q is not a valid header name", raw)
+			return
+		}
+		name := textproto.CanonicalMIMEHeaderKey(raw)
+		if !slices.Contains(s.SecretHeaders, name) {
+			s.SecretHeaders = append(s.SecretHeaders, name)
+		}
+	}
+	slices.Sort(s.SecretHeaders)
 }
 
 // validToken reports whether s is an HTTP token (RFC 9110 §5.6.2).

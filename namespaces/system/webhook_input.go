@@ -17,6 +17,7 @@ const (
 	maxRetryDelay         = 30 * 24 * time.Hour
 	maxMetadataBytes      = 8 << 10
 	maxRateLimit          = 10000
+	minRateLimit          = 0.01
 )
 
 // newSubscription returns a subscription with every option at its default.
@@ -49,6 +50,7 @@ var setters = map[string]setter{
 	"enabled":            setEnabled,
 	"ordered":            func(r *reader, s *jqlgate.Subscription, v any) { s.Ordered = v != nil && r.boolean("ordered", v) },
 	"headers":            setHeaders,
+	"secretHeaders":      setSecretHeaders,
 	"basicAuth":          setBasicAuth,
 	"oauth2":             setOAuth2,
 	"metadata":           setMetadata,
@@ -117,11 +119,21 @@ func setMaxInFlight(r *reader, s *jqlgate.Subscription, v any) {
 	}
 }
 
+// setRateLimit reads requests per second: 0 (no limit) or between
+// minRateLimit and maxRateLimit; a tinier rate would hold deliveries for
+// ever.
 func setRateLimit(r *reader, s *jqlgate.Subscription, v any) {
 	s.RateLimitPerSecond = 0
-	if v != nil {
-		s.RateLimitPerSecond = r.number("rateLimitPerSecond", v, 0, maxRateLimit)
+	if v == nil {
+		return
 	}
+	f := r.number("rateLimitPerSecond", v, 0, maxRateLimit)
+	if r.failed("rateLimitPerSecond") || f != 0 && f < minRateLimit {
+		r.errs = slices.DeleteFunc(r.errs, func(e jqlgate.FieldError) bool { return e.Field == "rateLimitPerSecond" })
+		r.fail("rateLimitPerSecond", "must be 0 (no limit) or a number between %v and %v", minRateLimit, maxRateLimit)
+		return
+	}
+	s.RateLimitPerSecond = f
 }
 
 func setMetadata(r *reader, s *jqlgate.Subscription, v any) {

@@ -59,6 +59,13 @@ func TestSubscribeBadInput(t *testing.T) {
 		{"basic auth and oauth2", subscribeWith("http://public.example.test/", `"basicAuth":{"username":"u"},"oauth2":{"tokenUrl":"https://public.example.test/t","clientId":"c","clientSecret":"s"}`), []string{"oauth2"}},
 		{"oauth2 incomplete", subscribeWith("http://public.example.test/", `"oauth2":{"tokenUrl":"ftp://x"}`), []string{"oauth2.clientId", "oauth2.clientSecret", "oauth2.tokenUrl"}},
 		{"unknown field", subscribeWith("http://public.example.test/", `"webhookURL":"x"`), []string{"webhookURL"}},
+		{"port 0", subscribeWith("http://public.example.test:0/", ""), []string{"webhookUrl"}},
+		{"port 65536", subscribeWith("http://public.example.test:65536/", ""), []string{"webhookUrl"}},
+		{"oauth2 token port 99999", subscribeWith("http://public.example.test/", `"oauth2":{"tokenUrl":"https://public.example.test:99999/t","clientId":"c","clientSecret":"s"}`), []string{"oauth2.tokenUrl"}},
+		{"tiny rate", subscribeWith("http://public.example.test/", `"rateLimitPerSecond":1e-300`), []string{"rateLimitPerSecond"}},
+		{"huge rate", subscribeWith("http://public.example.test/", `"rateLimitPerSecond":10001`), []string{"rateLimitPerSecond"}},
+		{"bad secret header names", subscribeWith("http://public.example.test/", `"secretHeaders":["Bad Name"]`), []string{"secretHeaders"}},
+		{"secret headers not a list", subscribeWith("http://public.example.test/", `"secretHeaders":"X-Token"`), []string{"secretHeaders"}},
 	}
 	h := newHarness(t, jqlgate.AddrPolicy{})
 	for _, tt := range tests {

@@ -16,13 +16,14 @@ const (
 	maxSecrets         = 10
 )
 
-// subscriptionView is a subscription as clients see it: never a password or
-// client secret, the retry schedule in seconds, and the signing secret only
-// where an intent returns it.
+// subscriptionView is a subscription as clients see it: never a password,
+// client secret or secret header value (redacted), the retry schedule in
+// seconds, and the signing secret only where an intent returns it.
 type subscriptionView struct {
 	*jqlgate.Subscription
-	RetryPolicy retryView `json:"retryPolicy"`
-	Secret      string    `json:"secret,omitempty"`
+	Headers     map[string]string `json:"headers,omitempty"`
+	RetryPolicy retryView         `json:"retryPolicy"`
+	Secret      string            `json:"secret,omitempty"`
 }
 
 type retryView struct {
@@ -35,7 +36,7 @@ func viewOf(sub *jqlgate.Subscription) *subscriptionView {
 	for i, d := range sub.RetryPolicy.Schedule {
 		rv.Schedule[i] = d.Seconds()
 	}
-	return &subscriptionView{Subscription: sub, RetryPolicy: rv}
+	return &subscriptionView{Subscription: sub, Headers: sub.RedactedHeaders(), RetryPolicy: rv}
 }
 
 // list answers one page of the caller's subscriptions, narrowed by prefix,

@@ -2,6 +2,8 @@ package system
 
 import (
 	"context"
+	"maps"
+	"net/url"
 	"slices"
 	"time"
 
@@ -26,8 +28,11 @@ type logEntry struct {
 	Response       *responseView `json:"response,omitempty"`
 	DurationMS     float64       `json:"durationMs"`
 	Error          string        `json:"error,omitempty"`
-	NextAttemptAt  time.Time     `json:"nextAttemptAt,omitzero"`
-	CreatedAt      time.Time     `json:"createdAt"`
+	// Withheld is true when the request and response bodies are left out
+	// because the caller may not read the event's records.
+	Withheld      bool      `json:"withheld,omitempty"`
+	NextAttemptAt time.Time `json:"nextAttemptAt,omitzero"`
+	CreatedAt     time.Time `json:"createdAt"`
 }
 
 type requestView struct {
@@ -66,6 +71,29 @@ func entryOf(a *jqlgate.Attempt) *logEntry {
 	return e
 }
 
+// withhold leaves out of e what carries the event's records: the bodies,
+// a GET's query string and the entity id header.
+func (e *logEntry) withhold() {
+	e.Withheld = true
+	if q := e.Request; q != nil {
+		q.Body, q.BodyTruncated = "", false
+		if u, err := url.Parse(q.URL); err == nil && u.RawQuery != "" {
+			u.RawQuery = ""
+			q.URL = u.String()
+		}
+		if _, ok := q.Headers[entityIDHeader]; ok {
+			q.Headers = maps.Clone(q.Headers)
+			delete(q.Headers, entityIDHeader)
+		}
+	}
+	if r := e.Response; r != nil {
+		r.Body, r.BodyTruncated = "", false
+	}
+}
+
+// entityIDHeader names the record an event is about.
+const entityIDHeader = "X-Webhook-Entity-Id"
+
 func queuedEntry(p *jqlgate.PendingDelivery) *logEntry {
 	return &logEntry{DeliveryID: p.DeliveryID, EventID: p.EventID, Event: p.Event, SubscriptionID: p.SubscriptionID,
 		Status: jqlgate.StatusQueued, NextAttemptAt: p.NextAttemptAt, CreatedAt: p.AcceptedAt}
@@ -96,7 +124,9 @@ func logsQuery(cmd *jqlgate.Command) (jqlgate.AttemptQuery, error) {
 }
 
 // logs answers a subscription's delivery log, newest first: deliveries
-// still waiting for their first attempt (Queued), then attempts.
+// still waiting for their first attempt (Queued), then attempts. The
+// bodies of attempts whose event the caller may not read (its permissions
+// were narrowed since it subscribed) are withheld.
 func (w *webhooks) logs(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
 	q, err := logsQuery(cmd)
 	if err != nil {
@@ -119,7 +149,11 @@ func (w *webhooks) logs(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Res
 			return nil, err
 		}
 		for _, a := range attempts {
-			entries = append(entries, entryOf(a))
+			e := entryOf(a)
+			if !a.Test && !canRead(cmd.Principal, a.Event) {
+				e.withhold()
+			}
+			entries = append(entries, e)
 		}
 		total += n
 	}

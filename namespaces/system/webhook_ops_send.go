@@ -41,6 +41,9 @@ func (w *webhooks) retry(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Re
 	if err != nil {
 		return nil, err
 	}
+	if err := requireRead(cmd.Principal, sub.Trigger, "Retrying", "id"); err != nil {
+		return nil, err
+	}
 	if err := checkEnabled(sub); err != nil {
 		return nil, err
 	}
@@ -70,17 +73,27 @@ func (w *webhooks) retryAll(ctx context.Context, sub *jqlgate.Subscription, fail
 }
 
 // retryOne re-sends the delivery id of one of the caller's subscriptions.
+// Another owner's delivery is answered exactly like a missing one: a
+// missing delivery's (empty) subscription is looked up too, so the two
+// answers cost the same store queries and show the same extras.
 func (w *webhooks) retryOne(ctx context.Context, cmd *jqlgate.Command, id string) (*jqlgate.Result, error) {
 	missing := &jqlgate.Error{Code: jqlgate.ENOTFOUND, Message: "Delivery not found.", Field: "deliveryId"}
 	last, err := w.Operations.LatestAttempt(ctx, id)
-	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND || err == nil && last.Test {
+	if err != nil && jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
+		return nil, err
+	}
+	subID := ""
+	if err == nil && !last.Test {
+		subID = last.SubscriptionID
+	}
+	sub, err := w.ownedSub(ctx, cmd, "deliveryId", subID)
+	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
 		return nil, missing
 	}
 	if err != nil {
 		return nil, err
 	}
-	sub, err := w.ownedSub(ctx, cmd, "deliveryId", last.SubscriptionID)
-	if err != nil {
+	if err := requireRead(cmd.Principal, last.Event, "Retrying", "deliveryId"); err != nil {
 		return nil, err
 	}
 	if err := checkEnabled(sub); err != nil {
@@ -109,7 +122,8 @@ func queuedResult(queued, matched int, msg string) *jqlgate.Result {
 
 // replay sends a stored event again to each of the caller's subscriptions
 // it went to, as the next attempt of the same delivery (same webhook-id).
-// Subscriptions that are disabled are skipped.
+// Subscriptions that are disabled are skipped. A caller who may not read
+// the event's records (its permissions were narrowed) is refused.
 func (w *webhooks) replay(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
 	r := &reader{}
 	r.unknown(cmd.Fields, "eventId")
@@ -129,8 +143,7 @@ func (w *webhooks) replay(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.R
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	owned := 0
+	var owned []*jqlgate.Subscription
 	for _, target := range f.Targets {
 		sub, err := w.Store.GetOwned(ctx, own, target)
 		if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
@@ -139,7 +152,16 @@ func (w *webhooks) replay(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.R
 		if err != nil {
 			return nil, err
 		}
-		owned++
+		owned = append(owned, sub)
+	}
+	if len(owned) == 0 {
+		return nil, missing
+	}
+	if err := requireRead(cmd.Principal, f.Event.Type, "Replaying", "eventId"); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, sub := range owned {
 		if !sub.Enabled {
 			continue
 		}
@@ -151,11 +173,8 @@ func (w *webhooks) replay(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.R
 			ids = append(ids, did)
 		}
 	}
-	if owned == 0 {
-		return nil, missing
-	}
-	data := map[string]any{"queued": len(ids), "matched": owned, "deliveryIds": append([]string{}, ids...)}
-	return &jqlgate.Result{Data: data, Message: "Event replayed.", Filtered: owned, Display: len(ids)}, nil
+	data := map[string]any{"queued": len(ids), "matched": len(owned), "deliveryIds": append([]string{}, ids...)}
+	return &jqlgate.Result{Data: data, Message: "Event replayed.", Filtered: len(owned), Display: len(ids)}, nil
 }
 
 // test sends an example event to one of the caller's subscriptions now and

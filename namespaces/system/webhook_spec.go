@@ -15,14 +15,17 @@ var optionFields = []namespaces.FieldSpec{
 	field("contentType", "string", false, "application/json (default) or application/x-www-form-urlencoded"),
 	field("includeEntity", "boolean", false, "send the record in data (default true)"),
 	field("enabled", "boolean", false, "deliver events (default true)"),
-	field("headers", "object", false, "custom request headers, name to value (at most 50, values up to 4 KiB)"),
+	field("headers", "object", false, "custom request headers, name to value (at most 50, values up to 4 KiB); values are sealed at rest, "+
+		"and secret ones (Authorization, Cookie, X-Api-Key, names containing auth, key, token, secret, cookie, password or session, and those in secretHeaders) "+
+		"are answered as [redacted]; give [redacted] back on update to keep the stored value"),
+	field("secretHeaders", "list", false, "names of further custom headers whose values are secret (redacted in answers and logs)"),
 	field("basicAuth", "object", false, "{username, password} for HTTP basic authentication towards the receiver"),
 	field("oauth2", "object", false, "{tokenUrl, clientId, clientSecret, scopes, audience}: fetch a client-credentials token for the receiver"),
 	field("metadata", "object", false, "free-form data kept with the subscription"),
 	field("retryPolicy", "object", false, `{"schedule": [seconds before each retry]} or {"preset": "default" | "antavo"}`),
 	field("timeoutSeconds", "integer", false, "request timeout, 1 to 60 (default 10)"),
 	field("maxInFlight", "integer", false, "concurrent requests to the receiver, 1 to 100 (default 8)"),
-	field("rateLimitPerSecond", "number", false, "most requests per second (0 or absent: no limit)"),
+	field("rateLimitPerSecond", "number", false, "most requests per second, 0.01 to 10000 (0 or absent: no limit)"),
 	field("filter", "object", false, "deliver only events whose data matches, in __meta__.filter syntax"),
 	field("ordered", "boolean", false, "deliver one event at a time, in order"),
 }

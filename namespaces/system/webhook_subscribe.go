@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 
 	"github.com/jqlgate/jqlgate"
 )
@@ -37,6 +38,9 @@ func (w *webhooks) subscribe(ctx context.Context, cmd *jqlgate.Command) (*jqlgat
 	if jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
 		return nil, err
 	}
+	if err := w.checkCap(ctx, own); err != nil {
+		return nil, err
+	}
 	now := w.now()
 	sub.ID = jqlgate.NewID("sub")
 	sub.Secrets = []jqlgate.Secret{{Value: newSecret(), CreatedAt: now}}
@@ -49,6 +53,25 @@ func (w *webhooks) subscribe(ctx context.Context, cmd *jqlgate.Command) (*jqlgat
 		w.notify(ctx, saved.ID)
 	}
 	return subscribed(saved, created), nil
+}
+
+// checkCap refuses a new subscription to an owner who has MaxPerOwner
+// already. Two subscribes racing may both pass: the cap bounds the load
+// one write can cause, it is not an exact quota.
+func (w *webhooks) checkCap(ctx context.Context, own string) error {
+	if w.MaxPerOwner <= 0 {
+		return nil
+	}
+	_, n, err := w.Store.List(ctx, jqlgate.SubscriptionQuery{Owner: own, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if n < w.MaxPerOwner {
+		return nil
+	}
+	return &jqlgate.Error{Code: jqlgate.ECONFLICT, Message: fmt.Sprintf(
+		"You have %d webhook subscriptions, the most one owner may have (max-subscriptions-per-owner is %d); unsubscribe from one first.",
+		n, w.MaxPerOwner)}
 }
 
 func subscribed(sub *jqlgate.Subscription, created bool) *jqlgate.Result {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -77,7 +78,16 @@ type harness struct {
 	t        *testing.T
 	mux      *namespaces.Mux
 	db       *mongo.Database
+	store    *mongodb.SubscriptionStore
 	notified *notifier
+	deps     system.WebhookDeps
+}
+
+// maxPerOwner registers the handlers again with a cap per owner.
+func (h *harness) maxPerOwner(n int) {
+	h.deps.MaxPerOwner = n
+	h.mux = namespaces.NewMux()
+	system.RegisterWebhook(h.mux, h.deps)
 }
 
 // loopback allows 127.0.0.1 only, as the receivers of the tests live there.
@@ -95,8 +105,8 @@ func newHarness(t *testing.T, policy jqlgate.AddrPolicy) *harness {
 	if err := store.EnsureIndexes(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, mux: namespaces.NewMux(), db: db, notified: &notifier{}}
-	system.RegisterWebhook(h.mux, system.WebhookDeps{
+	h := &harness{t: t, mux: namespaces.NewMux(), db: db, store: store, notified: &notifier{}}
+	h.deps = system.WebhookDeps{
 		Store:     store,
 		Catalogue: catalogue{"profile.Customer:create", "profile.Customer:update", "profile.Customer:delete", "fleet.Vehicle:create"},
 		Notifier:  h.notified,
@@ -106,7 +116,8 @@ func newHarness(t *testing.T, policy jqlgate.AddrPolicy) *harness {
 			"internal.example.test": {netip.MustParseAddr("93.184.216.34"), netip.MustParseAddr("10.1.2.3")},
 			"public.example.test":   {netip.MustParseAddr("93.184.216.34")},
 		},
-	})
+	}
+	system.RegisterWebhook(h.mux, h.deps)
 	return h
 }
 
@@ -282,4 +293,48 @@ func TestSecretsAreSealedAndHidden(t *testing.T) {
 	if got := h.ok(clientA, "getWebhookSecret", `{"id":"`+id+`"}`); got["secret"] != secret {
 		t.Errorf("getWebhookSecret = %v, want %s", got["secret"], secret)
 	}
+}
+
+// Credential header values are sealed at rest and redacted in answers; a
+// redacted value written back keeps the stored one, a new value replaces it.
+func TestSecretHeadersSealedRedactedAndKept(t *testing.T) {
+	h := newHarness(t, loopback)
+	data := h.ok(clientA, "subscribeToWebhook", `{"prefix":"App","trigger":"profile.Customer:create","webhookUrl":"http://hooks.example.test/h",
+		"headers":{"authorization":"Bearer hdr-secret-1","X-Marked":"hdr-secret-2","X-Plain":"plain"},"secretHeaders":["x-marked"]}`)
+	id := data["id"].(string)
+	for _, s := range []string{"hdr-secret-1", "hdr-secret-2", "plain"} {
+		if bytes.Contains(h.raw(id), []byte(s)) {
+			t.Errorf("stored document contains the header value %q", s)
+		}
+	}
+	want := map[string]any{"Authorization": "[redacted]", "X-Marked": "[redacted]", "X-Plain": "plain"}
+	for _, got := range []map[string]any{data, h.ok(clientA, "getWebhook", `{"id":"`+id+`"}`)} {
+		if !reflect.DeepEqual(got["headers"], want) || !reflect.DeepEqual(got["secretHeaders"], []any{"X-Marked"}) {
+			t.Errorf("headers %v, secretHeaders %v; want %v and [X-Marked]", got["headers"], got["secretHeaders"], want)
+		}
+	}
+	h.ok(clientA, "updateWebhook", `{"id":"`+id+`","headers":{"Authorization":"[redacted]","X-Marked":"new-value","X-Plain":"plain"}}`)
+	sub, err := h.store.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.Headers["Authorization"] != "Bearer hdr-secret-1" || sub.Headers["X-Marked"] != "new-value" {
+		t.Errorf("stored headers after update = %v, want Authorization kept and X-Marked replaced", sub.Headers)
+	}
+}
+
+// One owner may not have more than MaxPerOwner subscriptions; another
+// owner is not affected.
+func TestSubscriptionCapPerOwner(t *testing.T) {
+	h := newHarness(t, loopback)
+	h.maxPerOwner(2)
+	for _, path := range []string{"a", "b"} {
+		h.ok(clientA, "subscribeToWebhook", `{"prefix":"App","trigger":"profile.Customer:create","webhookUrl":"http://hooks.example.test/`+path+`"}`)
+	}
+	e := h.fails(clientA, "subscribeToWebhook", `{"prefix":"App","trigger":"profile.Customer:create","webhookUrl":"http://hooks.example.test/c"}`, jqlgate.ECONFLICT)
+	if !strings.Contains(e.Message, "2") {
+		t.Errorf("cap error %q does not name the cap", e.Message)
+	}
+	h.ok(clientA, "subscribeToWebhook", `{"prefix":"App","trigger":"profile.Customer:create","webhookUrl":"http://hooks.example.test/a"}`)
+	h.ok(clientB, "subscribeToWebhook", `{"prefix":"App","trigger":"profile.Customer:create","webhookUrl":"http://hooks.example.test/c"}`)
 }
