@@ -7,19 +7,19 @@ import (
 // webhook is a subscription as listWebhooks and getWebhook show it. Fields
 // a server does not send stay empty.
 type webhook struct {
-	ID                 string            `json:"id"`
-	Owner              string            `json:"owner"`
-	Prefix             string            `json:"prefix"`
-	Trigger            string            `json:"trigger"`
-	Triggers           []string          `json:"triggers"`
-	WebhookURL         string            `json:"webhookUrl"`
-	Method             string            `json:"method"`
-	ContentType        string            `json:"contentType"`
-	IncludeEntity      bool              `json:"includeEntity"`
-	Enabled            bool              `json:"enabled"`
-	DisabledReason     string            `json:"disabledReason"`
-	Headers            map[string]string `json:"headers"`
-	BasicAuth          *struct {
+	ID             string            `json:"id"`
+	Owner          string            `json:"owner"`
+	Prefix         string            `json:"prefix"`
+	Trigger        string            `json:"trigger"`
+	Triggers       []string          `json:"triggers"`
+	WebhookURL     string            `json:"webhookUrl"`
+	Method         string            `json:"method"`
+	ContentType    string            `json:"contentType"`
+	IncludeEntity  bool              `json:"includeEntity"`
+	Enabled        bool              `json:"enabled"`
+	DisabledReason string            `json:"disabledReason"`
+	Headers        map[string]string `json:"headers"`
+	BasicAuth      *struct {
 		Username string `json:"username"`
 	} `json:"basicAuth"`
 	OAuth2 *struct {

@@ -14,15 +14,15 @@ type bar struct {
 }
 
 type overviewData struct {
-	Bars           []bar
-	Max, Total     int
-	Failing        []webhook
-	Disabled       []webhook
-	QueueDepth     int
-	OldestPending  string
-	Webhooks       int
-	Since          string
-	ChartErr       string
+	Bars          []bar
+	Max, Total    int
+	Failing       []webhook
+	Disabled      []webhook
+	QueueDepth    int
+	OldestPending string
+	Webhooks      int
+	Since         string
+	ChartErr      string
 }
 
 // overview shows the last day's deliveries by status, the webhooks that

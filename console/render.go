@@ -128,25 +128,25 @@ func (q *req) redirect(to, flash string) {
 }
 
 var funcs = template.FuncMap{
-	"when":      when,
+	"when":        when,
 	"statusClass": statusClass,
-	"failing":   failing,
-	"ago":       ago,
-	"pretty":    pretty,
-	"recordURL": recordURL,
-	"pairs":     pairs,
-	"lower":     strings.ToLower,
-	"join":      strings.Join,
-	"query":     func(k, v string) string { return url.QueryEscape(k) + "=" + url.QueryEscape(v) },
+	"failing":     failing,
+	"ago":         ago,
+	"pretty":      pretty,
+	"recordURL":   recordURL,
+	"pairs":       pairs,
+	"lower":       strings.ToLower,
+	"join":        strings.Join,
+	"query":       func(k, v string) string { return url.QueryEscape(k) + "=" + url.QueryEscape(v) },
 	"pct": func(n, total int) int {
 		if total == 0 {
 			return 0
 		}
 		return n * 100 / total
 	},
-	"add": func(a, b int) int { return a + b },
-	"err": fieldError,
-	"list": func(s ...string) []string { return s },
+	"add":   func(a, b int) int { return a + b },
+	"err":   fieldError,
+	"list":  func(s ...string) []string { return s },
 	"field": func(m map[string]any, k string) any { return m[k] },
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}

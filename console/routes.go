@@ -10,7 +10,9 @@ func (c *Console) routes() http.Handler {
 	m := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
 	m.Handle("GET "+Prefix+"/static/", http.StripPrefix(Prefix+"/static/", http.FileServerFS(static)))
-	m.HandleFunc("GET "+Prefix, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, Prefix+"/", http.StatusMovedPermanently) })
+	m.HandleFunc("GET "+Prefix, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, Prefix+"/", http.StatusMovedPermanently)
+	})
 	m.HandleFunc("GET "+Prefix+"/signin", c.showSignIn)
 	m.HandleFunc("POST "+Prefix+"/signin", c.signIn)
 	m.HandleFunc("POST "+Prefix+"/signout", c.signOut)

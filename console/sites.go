@@ -28,11 +28,11 @@ func (c *Console) siteList(q *req) error {
 
 // siteForm is the trusted site form.
 type siteForm struct {
-	ID, Name, BaseURL, Auth                   string
-	Username, Password                        string
-	TokenURL, ClientID, ClientSecret, Scopes  string
-	Audience, Headers                         string
-	Editing                                   bool
+	ID, Name, BaseURL, Auth                  string
+	Username, Password                       string
+	TokenURL, ClientID, ClientSecret, Scopes string
+	Audience, Headers                        string
+	Editing                                  bool
 }
 
 func readSiteForm(r *http.Request) *siteForm {
