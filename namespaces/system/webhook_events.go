@@ -72,32 +72,21 @@ func (w *webhooks) checkTrigger(trigger string) error {
 	return jqlgate.Invalid("trigger", "unknown trigger %q; valid triggers: %s", trigger, strings.Join(valid, ", "))
 }
 
-// readIntent is the intent whose permission lets a caller see the records
-// of namespace, and so receive its events. Events of system.Webhook
-// describe the caller's own subscriptions.
-func readIntent(namespace string) string {
-	if namespace == WebhookNamespace {
-		return "listWebhooks"
-	}
-	return "retrieve"
-}
-
 // checkReadPermission refuses a trigger whose events the caller may not
 // read: a webhook carries the records, so subscribing is reading. The
-// trigger "*" needs the permission "*".
+// trigger "*" needs the permission "*". The dispatcher applies the same
+// rule (Principal.CanReceive) to the owner's current permissions before
+// every fan-out.
 func checkReadPermission(p *jqlgate.Principal, trigger string) error {
+	if p.CanReceive(trigger) {
+		return nil
+	}
 	if trigger == "*" {
-		if p != nil && slices.Contains(p.Permissions, "*") {
-			return nil
-		}
 		return &jqlgate.Error{Code: jqlgate.EFORBIDDEN, Field: "trigger",
 			Message: "Subscribing to every event (trigger *) requires the permission *."}
 	}
 	ns, _, _ := strings.Cut(trigger, ":")
-	intent := readIntent(ns)
-	if p.Can(ns, intent) {
-		return nil
-	}
+	intent := jqlgate.ReadIntent(ns)
 	return &jqlgate.Error{Code: jqlgate.EFORBIDDEN, Field: "trigger",
 		Message: "Subscribing to " + ns + " events requires the permission " + ns + ":" + intent + "."}
 }
