@@ -180,7 +180,7 @@ func benchRun(ctx context.Context, cfg benchConfig, db *mongodb.DB, out io.Write
 	}
 	d := dispatcher.New(dispatcher.Config{
 		Store: store, Source: benchSubscriptions(cfg.subs, "http://"+ln.Addr().String()), Node: "bench",
-		Owners: &ownerResolver{store: owners},
+		Owners:  &ownerResolver{store: owners},
 		Policy:  jqlgate.AddrPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
 		Workers: cfg.workers, Version: version, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

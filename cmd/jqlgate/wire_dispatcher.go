@@ -119,7 +119,7 @@ func wireDispatcher(ctx context.Context, a *app, cfg serveConfig) error {
 	d := dispatcher.New(dispatcher.Config{
 		Store: store, Source: a.subscriptions, Disabler: a.subscriptions,
 		Owners: &ownerResolver{store: mongodb.NewAuthStore(a.db.Database), external: cfg.Auth.External.JWKSURL != "" || cfg.Auth.External.IntrospectionURL != ""},
-		Node: cfg.Dispatcher.NodeID, Workers: cfg.Dispatcher.Workers, Policy: cfg.Webhook.Policy,
+		Node:   cfg.Dispatcher.NodeID, Workers: cfg.Dispatcher.Workers, Policy: cfg.Webhook.Policy,
 		Version: version, Registry: a.metrics, Logger: a.logger,
 		TakeoverAfter: orNever(cfg.Dispatcher.TakeoverAfter), RetryHorizon: orNever(cfg.Dispatcher.RetryHorizon),
 		DisableAfterFailures: countOrNever(cfg.Dispatcher.DisableAfterFailures),
