@@ -161,7 +161,11 @@ func TestSecurityRevokeOperatorListsAndDisables(t *testing.T) {
 	srvMine, srvControl := httptest.NewServer(mine), httptest.NewServer(control)
 	defer srvMine.Close()
 	defer srvControl.Close()
-	subID, secret := subscribeCustomers(t, p, subTok, srvMine.URL)
+	var created struct{ ID, Secret string }
+	p.jql(map[string]any{"__meta__": meta("system.Webhook", "controller", "subscribeToWebhook", subTok),
+		"prefix": "Revoke", "trigger": "profile.Customer:*", "webhookUrl": srvMine.URL,
+		"headers": map[string]string{"X-Api-Key": "receiver-credential-123"}}).must(t).decode(t, &created)
+	subID, secret := created.ID, created.Secret
 	subscribeCustomers(t, p, admin, srvControl.URL)
 
 	// Another subscriber, holding system.Webhook:* but not operate, may
@@ -185,13 +189,13 @@ func TestSecurityRevokeOperatorListsAndDisables(t *testing.T) {
 	if found == nil || found["owner"] != "client:"+sub.ClientID {
 		t.Fatalf("operator list of every owner = %s, want %s owned by client:%s", a.Data, subID, sub.ClientID)
 	}
-	if strings.Contains(a.Raw, secret) || strings.Contains(a.Raw, "whsec_") {
-		t.Errorf("operator list reveals a signing secret: %s", a.Raw)
+	if strings.Contains(a.Raw, secret) || strings.Contains(a.Raw, "whsec_") || strings.Contains(a.Raw, "receiver-credential-123") {
+		t.Errorf("operator list reveals a secret: %s", a.Raw)
 	}
 
 	d := p.jql(map[string]any{"__meta__": meta("system.Webhook", "controller", "disableWebhook", opTok), "id": subID}).must(t)
-	if strings.Contains(d.Raw, secret) {
-		t.Errorf("operator disable reveals the signing secret: %s", d.Raw)
+	if strings.Contains(d.Raw, secret) || strings.Contains(d.Raw, "receiver-credential-123") {
+		t.Errorf("operator disable reveals a secret: %s", d.Raw)
 	}
 	revokeCustomer(t, p, admin, "Ada")
 	control.waitFor(t, 1, 30*time.Second)

@@ -296,7 +296,8 @@ func (st *adminStore) keySet() (*auth.KeySet, error) {
 // deletePrincipal deletes a client, API key or user and disables its
 // subscriptions, and prints what it did.
 func (st *adminStore) deletePrincipal(ctx context.Context, w io.Writer, kind, id string, del func(context.Context, string) error) error {
-	n, err := deletePrincipal(ctx, st.db, kind, id, del)
+	// Disabling reads no secret, so the store needs no master key here.
+	n, err := deletePrincipal(ctx, mongodb.NewSubscriptionStore(st.db.Database, nil), kind, id, del)
 	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
 		return fmt.Errorf("nothing with id %q", id)
 	}

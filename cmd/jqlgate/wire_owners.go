@@ -118,11 +118,11 @@ func (r *ownerResolver) Version(ctx context.Context) (int64, error) { return r.s
 // then disables its subscriptions with the reason "owner deleted", so they
 // stop at once in every process (the dispatcher would also withhold them,
 // see ownerResolver) and an operator sees why in listWebhooks.
-func deletePrincipal(ctx context.Context, db *mongodb.DB, kind, id string, del func(context.Context, string) error) (int, error) {
+func deletePrincipal(ctx context.Context, subs *mongodb.SubscriptionStore, kind, id string, del func(context.Context, string) error) (int, error) {
 	if err := del(ctx, id); err != nil {
 		return 0, err
 	}
-	n, err := mongodb.NewSubscriptionStore(db.Database, nil).DisableOwned(ctx, kind+":"+id, ownerDeleted)
+	n, err := subs.DisableOwned(ctx, kind+":"+id, ownerDeleted)
 	if err != nil {
 		return 0, fmt.Errorf("%s %s deleted, but disabling its subscriptions failed (its deliveries stop anyway): %w", kind, id, err)
 	}

@@ -64,9 +64,10 @@ func (w *webhooks) list(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Res
 	}
 	views := make([]*subscriptionView, len(subs))
 	for i, s := range subs {
-		views[i] = viewOf(s)
 		if operated {
-			views[i].Owner = s.Owner
+			views[i] = operatorView(s)
+		} else {
+			views[i] = viewOf(s)
 		}
 	}
 	return &jqlgate.Result{Data: views, Message: "Webhooks listed.", Filtered: total, Display: len(views)}, nil
@@ -182,10 +183,30 @@ func (w *webhooks) disable(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.
 	sub.Enabled, sub.DisabledReason = false, reason
 	res, err := w.save(ctx, sub, "Webhook disabled.")
 	if err == nil && sub.Owner != cmd.Principal.Owner() {
-		res.Data.(*subscriptionView).Owner = sub.Owner
+		res.Data = operatorView(sub)
 	}
 	return res, err
 }
+
+// operatorView is another owner's subscription as an operator sees it:
+// named by owner, and with custom header values hidden too, since they may
+// carry the receiver's credentials (signing secrets, passwords and client
+// secrets are in no view).
+func operatorView(sub *jqlgate.Subscription) *subscriptionView {
+	c := *sub
+	if len(sub.Headers) > 0 {
+		c.Headers = make(map[string]string, len(sub.Headers))
+		for k := range sub.Headers {
+			c.Headers[k] = hiddenHeader
+		}
+	}
+	v := viewOf(&c)
+	v.Owner = sub.Owner
+	return v
+}
+
+// hiddenHeader replaces a custom header's value in operator views.
+const hiddenHeader = "(hidden)"
 
 // secretView is one signing secret as getWebhookSecret shows it.
 type secretView struct {
