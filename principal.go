@@ -2,6 +2,7 @@ package jqlgate
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -50,6 +51,47 @@ func (p *Principal) Can(namespace, intent string) bool {
 		}
 	}
 	return false
+}
+
+// WebhookNamespace is the namespace of webhook subscriptions, whose own
+// events (system.Webhook:disabled, …) describe the caller's subscriptions.
+const WebhookNamespace = "system.Webhook"
+
+// ReadIntent is the intent whose permission lets a principal see the
+// records of namespace, and so receive its events: "retrieve", or
+// "listWebhooks" for system.Webhook.
+func ReadIntent(namespace string) string {
+	if namespace == WebhookNamespace {
+		return "listWebhooks"
+	}
+	return "retrieve"
+}
+
+// CanReceive reports whether p may receive the events of trigger: a
+// webhook carries the records, so receiving is reading. The trigger "*"
+// needs the permission "*"; any other needs the read intent of its
+// namespace. Subscribing checks it, and the dispatcher checks it again
+// against the owner's current permissions before it delivers.
+func (p *Principal) CanReceive(trigger string) bool {
+	if p == nil {
+		return false
+	}
+	if trigger == "*" {
+		return slices.Contains(p.Permissions, "*")
+	}
+	ns, _, _ := strings.Cut(trigger, ":")
+	return p.Can(ns, ReadIntent(ns))
+}
+
+// CanOperate reports whether p is a webhook operator: it holds "*" or
+// exactly "system.Webhook:operate" ("system.Webhook:*" is not enough, since
+// every subscriber holds that). An operator sees and disables every
+// owner's subscriptions, never their secrets.
+func (p *Principal) CanOperate() bool {
+	if p == nil {
+		return false
+	}
+	return slices.Contains(p.Permissions, "*") || slices.Contains(p.Permissions, WebhookNamespace+":operate")
 }
 
 // PermissionAllows reports whether one permission string grants intent on

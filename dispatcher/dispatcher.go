@@ -30,6 +30,9 @@ import (
 type Config struct {
 	Store  Store
 	Source Source
+	// Owners says whether each subscription's owner still exists and may
+	// read its events; nil delivers to every enabled subscription.
+	Owners Owners
 	// Disabler turns off subscriptions whose receiver answered 410; nil
 	// leaves them enabled (the delivery still fails).
 	Disabler Disabler

@@ -33,18 +33,22 @@ func (t *target) matches(ev *jqlgate.Event) bool {
 	return len(t.conds) == 0 || jqlgate.MatchConditions(t.conds, ev.Data)
 }
 
-// index holds the enabled subscriptions by trigger: exact
-// ("app.Model:action"), model wildcard ("app.Model:*") and "*".
+// index holds the enabled subscriptions whose owners may receive their
+// events, by trigger: exact ("app.Model:action"), model wildcard
+// ("app.Model:*") and "*". owners caches the state of every owner seen
+// (nil: no local record), as of ownersVersion.
 type index struct {
-	mu        sync.RWMutex
-	byID      map[string]*target
-	byTrigger map[string][]*target
-	version   int64
-	loaded    bool
+	mu            sync.RWMutex
+	byID          map[string]*target
+	byTrigger     map[string][]*target
+	owners        map[string]*Owner
+	version       int64
+	ownersVersion int64
+	loaded        bool
 }
 
 func newIndex() *index {
-	return &index{byID: map[string]*target{}, byTrigger: map[string][]*target{}}
+	return &index{byID: map[string]*target{}, byTrigger: map[string][]*target{}, owners: map[string]*Owner{}}
 }
 
 // triggerKeys are the triggers an event type is delivered to.
@@ -79,9 +83,10 @@ func (ix *index) get(id string) *target {
 	return ix.byID[id]
 }
 
-// replace installs a full set of targets and returns the ids that were
-// indexed before and are not now.
-func (ix *index) replace(targets map[string]*target, version int64) []string {
+// replace installs a full set of targets, with the owner states they were
+// checked against, and returns the ids that were indexed before and are
+// not now.
+func (ix *index) replace(targets map[string]*target, owners map[string]*Owner, version, ownersVersion int64) []string {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	var gone []string
@@ -92,7 +97,8 @@ func (ix *index) replace(targets map[string]*target, version int64) []string {
 	}
 	ix.byID = targets
 	ix.rebuildLocked()
-	ix.version = version
+	ix.owners = owners
+	ix.version, ix.ownersVersion = version, ownersVersion
 	ix.loaded = true
 	return gone
 }
@@ -116,8 +122,23 @@ func (ix *index) rebuildLocked() {
 	}
 }
 
-func (ix *index) state() (loaded bool, version int64) {
+func (ix *index) state() (loaded bool, version, ownersVersion int64) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return ix.loaded, ix.version
+	return ix.loaded, ix.version, ix.ownersVersion
+}
+
+// owner returns the cached state of an owner key and whether it is cached.
+func (ix *index) owner(key string) (*Owner, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	o, ok := ix.owners[key]
+	return o, ok
+}
+
+// setOwner caches the state of an owner key.
+func (ix *index) setOwner(key string, o *Owner) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.owners[key] = o
 }

@@ -59,9 +59,10 @@ func (d *Dispatcher) tokenSource(o *jqlgate.ReceiverOAuth2) oauth2.TokenSource {
 	return oauth2.ReuseTokenSource(nil, cc.TokenSource(ctx))
 }
 
-// reload rebuilds the index from every enabled subscription: deliveries
-// of subscriptions that left it are parked (or cancelled if they were
-// removed), and parked ones of subscriptions back in it are queued.
+// reload rebuilds the index from every enabled subscription whose owner
+// may still receive its events: deliveries of subscriptions that left it
+// are parked (or cancelled if they were removed), and parked ones of
+// subscriptions back in it are queued.
 func (d *Dispatcher) reload(ctx context.Context) error {
 	version, err := d.cfg.Source.Version(ctx)
 	if err != nil {
@@ -71,11 +72,19 @@ func (d *Dispatcher) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	owners, ownersVersion, err := d.ownerStates(ctx, subs)
+	if err != nil {
+		return err
+	}
 	targets := make(map[string]*target, len(subs))
 	for _, s := range subs {
+		if why := withheld(s, owners[s.Owner]); why != "" {
+			d.log.Debug("subscription withheld", "subscription", s.ID, "owner", s.Owner, "reason", why)
+			continue
+		}
 		targets[s.ID] = d.newTarget(s, d.idx.get(s.ID))
 	}
-	for _, id := range d.idx.replace(targets, version) {
+	for _, id := range d.idx.replace(targets, owners, version, ownersVersion) {
 		d.parkOrCancelSub(ctx, id)
 	}
 	for _, id := range d.parkedSubs() {
@@ -106,27 +115,35 @@ func (d *Dispatcher) parkOrCancelSub(ctx context.Context, id string) {
 // ensureIndex loads the index on first use, so events published before
 // Start still fan out.
 func (d *Dispatcher) ensureIndex(ctx context.Context) error {
-	if loaded, _ := d.idx.state(); loaded {
+	if loaded, _, _ := d.idx.state(); loaded {
 		return nil
 	}
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
-	if loaded, _ := d.idx.state(); loaded {
+	if loaded, _, _ := d.idx.state(); loaded {
 		return nil
 	}
 	return d.reload(ctx)
 }
 
-// pollSubscriptions reloads the index when the subscription version
-// changes, which picks up changes made by other processes.
+// pollSubscriptions reloads the index when the subscription version or
+// the owners version changes, which picks up changes made by other
+// processes.
 func (d *Dispatcher) pollSubscriptions(ctx context.Context) {
-	_, have := d.idx.state()
+	_, have, haveOwners := d.idx.state()
 	v, err := d.cfg.Source.Version(ctx)
 	if err != nil {
 		d.log.Warn("subscription version", "error", err.Error())
 		return
 	}
-	if v == have {
+	ov := haveOwners
+	if d.cfg.Owners != nil {
+		if ov, err = d.cfg.Owners.Version(ctx); err != nil {
+			d.log.Warn("owners version", "error", err.Error())
+			return
+		}
+	}
+	if v == have && ov == haveOwners {
 		return
 	}
 	d.reloadMu.Lock()
@@ -137,7 +154,8 @@ func (d *Dispatcher) pollSubscriptions(ctx context.Context) {
 }
 
 // SubscriptionChanged refreshes one subscription after this process
-// wrote it. Its pending deliveries are parked if it is now disabled,
+// wrote it. Its pending deliveries are parked if it is now disabled (or
+// its owner may no longer receive its events),
 // queued again if it is enabled again, and recorded Failed without being
 // sent if it is gone. A change of enabled state publishes
 // system.Webhook:disabled or system.Webhook:enabled to the owner's
@@ -152,11 +170,20 @@ func (d *Dispatcher) SubscriptionChanged(ctx context.Context, id string) error {
 		return err
 	}
 	was := d.idx.get(id) != nil
+	why := ""
+	if err == nil && sub.Enabled {
+		o, oerr := d.ownerOf(ctx, sub)
+		if oerr != nil {
+			d.reloadMu.Unlock()
+			return oerr
+		}
+		why = withheld(sub, o)
+	}
 	switch {
 	case err != nil:
 		d.idx.put(id, nil)
 		d.cancelSubscription(ctx, id)
-	case sub.Enabled:
+	case sub.Enabled && why == "":
 		d.idx.put(id, d.newTarget(sub, d.idx.get(id)))
 		d.unpark(id)
 	default:

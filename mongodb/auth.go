@@ -13,10 +13,16 @@ import (
 
 // AuthStore keeps OAuth2 clients, API keys, system users and token signing
 // keys. All four collections are small, so updates here are cheap even on
-// the embedded store.
+// the embedded store. Deleting a principal or changing its permissions
+// increments a change counter in the meta collection (see Version), so
+// every process's dispatcher notices.
 type AuthStore struct {
-	clients, apiKeys, users, keys *mongo.Collection
+	clients, apiKeys, users, keys, meta *mongo.Collection
 }
+
+// principalsMetaID is the _id of the meta document whose version counts
+// principal deletions and permission changes.
+const principalsMetaID = "principals"
 
 // NewAuthStore returns the auth store in db.
 func NewAuthStore(db *mongo.Database) *AuthStore {
@@ -25,7 +31,23 @@ func NewAuthStore(db *mongo.Database) *AuthStore {
 		apiKeys: db.Collection("auth_api_keys"),
 		users:   db.Collection("auth_users"),
 		keys:    db.Collection("auth_signing_keys"),
+		meta:    db.Collection(MetaCollection),
 	}
+}
+
+// Version returns the principals change counter: it grows with every
+// deletion of a client, API key or user and every change of their
+// permissions, by any process.
+func (s *AuthStore) Version(ctx context.Context) (int64, error) {
+	return metaVersion(ctx, s.meta, principalsMetaID, "mongodb.AuthStore.Version")
+}
+
+// bump increments the principals change counter after a write.
+func (s *AuthStore) bump(ctx context.Context, err error) error {
+	if err != nil {
+		return err
+	}
+	return metaBump(ctx, s.meta, principalsMetaID, "mongodb.AuthStore.bump")
 }
 
 // EnsureIndexes creates the unique username index.
@@ -54,7 +76,14 @@ func (s *AuthStore) Clients(ctx context.Context) ([]*jqlgate.Client, error) {
 
 // DeleteClient removes a client, or reports ENOTFOUND.
 func (s *AuthStore) DeleteClient(ctx context.Context, id string) error {
-	return authDelete(ctx, s.clients, id, "mongodb.AuthStore.DeleteClient")
+	return s.bump(ctx, authDelete(ctx, s.clients, id, "mongodb.AuthStore.DeleteClient"))
+}
+
+// SetClientPermissions replaces a client's permissions. Tokens already
+// issued keep their scope until they expire; its subscriptions follow the
+// new permissions at once.
+func (s *AuthStore) SetClientPermissions(ctx context.Context, id string, perms []string) error {
+	return s.bump(ctx, authSetPermissions(ctx, s.clients, id, perms, true, "mongodb.AuthStore.SetClientPermissions"))
 }
 
 // SetClientSecret replaces a client's secret hash.
@@ -84,7 +113,12 @@ func (s *AuthStore) APIKeys(ctx context.Context) ([]*jqlgate.APIKey, error) {
 
 // DeleteAPIKey removes an API key, or reports ENOTFOUND.
 func (s *AuthStore) DeleteAPIKey(ctx context.Context, id string) error {
-	return authDelete(ctx, s.apiKeys, id, "mongodb.AuthStore.DeleteAPIKey")
+	return s.bump(ctx, authDelete(ctx, s.apiKeys, id, "mongodb.AuthStore.DeleteAPIKey"))
+}
+
+// SetAPIKeyPermissions replaces an API key's permissions.
+func (s *AuthStore) SetAPIKeyPermissions(ctx context.Context, id string, perms []string) error {
+	return s.bump(ctx, authSetPermissions(ctx, s.apiKeys, id, perms, false, "mongodb.AuthStore.SetAPIKeyPermissions"))
 }
 
 // CreateUser stores a new user; a taken username is ECONFLICT.
@@ -110,7 +144,17 @@ func (s *AuthStore) Users(ctx context.Context) ([]*jqlgate.User, error) {
 
 // DeleteUser removes a user, or reports ENOTFOUND.
 func (s *AuthStore) DeleteUser(ctx context.Context, id string) error {
-	return authDelete(ctx, s.users, id, "mongodb.AuthStore.DeleteUser")
+	return s.bump(ctx, authDelete(ctx, s.users, id, "mongodb.AuthStore.DeleteUser"))
+}
+
+// User returns the user with id, or ENOTFOUND.
+func (s *AuthStore) User(ctx context.Context, id string) (*jqlgate.User, error) {
+	return authFind[jqlgate.User](ctx, s.users, id, "mongodb.AuthStore.User")
+}
+
+// SetUserPermissions replaces a user's permissions.
+func (s *AuthStore) SetUserPermissions(ctx context.Context, id string, perms []string) error {
+	return s.bump(ctx, authSetPermissions(ctx, s.users, id, perms, false, "mongodb.AuthStore.SetUserPermissions"))
 }
 
 // CreateSigningKey stores a new signing key.
@@ -150,6 +194,18 @@ func authList[T any](ctx context.Context, c *mongo.Collection, op string) ([]*T,
 		return nil, translate(op, err)
 	}
 	return out, nil
+}
+
+func authSetPermissions(ctx context.Context, c *mongo.Collection, id string, perms []string, updatedAt bool, op string) error {
+	set := bson.M{"permissions": perms}
+	if updatedAt {
+		set["updatedAt"] = time.Now().UTC()
+	}
+	res, err := c.UpdateByID(Counted(ctx), id, bson.M{"$set": set})
+	if err == nil && res.MatchedCount == 0 {
+		err = mongo.ErrNoDocuments
+	}
+	return translate(op, err)
 }
 
 func authDelete(ctx context.Context, c *mongo.Collection, id, op string) error {

@@ -111,10 +111,13 @@ func (s *SubscriptionStore) findOne(ctx context.Context, op string, filter bson.
 	return s.fromDoc(&doc)
 }
 
-// List returns one page of q.Owner's subscriptions, oldest first, and how
-// many match q in all.
+// List returns one page of q.Owner's subscriptions (every owner's with
+// q.AllOwners), oldest first, and how many match q in all.
 func (s *SubscriptionStore) List(ctx context.Context, q jqlgate.SubscriptionQuery) ([]*jqlgate.Subscription, int, error) {
 	filter := bson.D{{Key: "owner", Value: q.Owner}}
+	if q.AllOwners {
+		filter = bson.D{}
+	}
 	if q.Prefix != "" {
 		filter = append(filter, bson.E{Key: "prefix", Value: q.Prefix})
 	}
@@ -195,24 +198,52 @@ func (s *SubscriptionStore) Delete(ctx context.Context, owner, id string) error 
 // Version returns the subscription change counter: it grows with every
 // write of any process, so a changed value means "reload".
 func (s *SubscriptionStore) Version(ctx context.Context) (int64, error) {
-	var m struct {
-		Version int64 `bson:"version"`
-	}
-	err := s.meta.FindOne(Counted(ctx), bson.D{{Key: "_id", Value: subscriptionsMetaID}}).Decode(&m)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, translate("subscriptions.Version", err)
-	}
-	return m.Version, nil
+	return metaVersion(ctx, s.meta, subscriptionsMetaID, "subscriptions.Version")
 }
 
 // bump increments the change counter after a write.
 func (s *SubscriptionStore) bump(ctx context.Context) error {
-	_, err := s.meta.UpdateOne(Counted(ctx), bson.D{{Key: "_id", Value: subscriptionsMetaID}},
+	return metaBump(ctx, s.meta, subscriptionsMetaID, "subscriptions.bump")
+}
+
+// metaVersion reads the change counter of the meta document id.
+func metaVersion(ctx context.Context, meta *mongo.Collection, id, op string) (int64, error) {
+	var m struct {
+		Version int64 `bson:"version"`
+	}
+	err := meta.FindOne(Counted(ctx), bson.D{{Key: "_id", Value: id}}).Decode(&m)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, translate(op, err)
+	}
+	return m.Version, nil
+}
+
+// metaBump increments the change counter of the meta document id.
+func metaBump(ctx context.Context, meta *mongo.Collection, id, op string) error {
+	_, err := meta.UpdateOne(Counted(ctx), bson.D{{Key: "_id", Value: id}},
 		bson.D{{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}}}, options.UpdateOne().SetUpsert(true))
-	return translate("subscriptions.bump", err)
+	return translate(op, err)
+}
+
+// DisableOwned switches off every enabled subscription of owner with a
+// reason (its owner was deleted) and reports how many. It reads no secret,
+// so it works on a store opened without the master key.
+func (s *SubscriptionStore) DisableOwned(ctx context.Context, owner, reason string) (int, error) {
+	update := bson.D{{Key: "$set", Value: bson.D{
+		{Key: "enabled", Value: false}, {Key: "disabledReason", Value: reason},
+		{Key: "updatedAt", Value: time.Now().UTC().Truncate(time.Millisecond)},
+	}}}
+	res, err := s.coll.UpdateMany(Counted(ctx), bson.D{{Key: "owner", Value: owner}, {Key: "enabled", Value: true}}, update)
+	if err != nil {
+		return 0, translate("subscriptions.DisableOwned", err)
+	}
+	if res.ModifiedCount == 0 {
+		return 0, nil
+	}
+	return int(res.ModifiedCount), s.bump(ctx)
 }
 
 // Disable switches any owner's subscription off with a reason, for the

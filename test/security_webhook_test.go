@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -304,29 +303,4 @@ func TestSecurityWebhookRetryOtherOwnersDeliveryLikeMissing(t *testing.T) {
 	if n := rcv.count(); n != 1 {
 		t.Errorf("receiver got %d requests, want 1: another owner retried the delivery", n)
 	}
-}
-
-type clientCreds struct {
-	ClientID     string `json:"client_id"`
-	ClientSecret string `json:"client_secret"`
-}
-
-// createClient makes an OAuth2 client with jqlgate client create, before
-// the server takes the data dir.
-func createClient(t *testing.T, dir, name, scope string) clientCreds {
-	t.Helper()
-	cmd := exec.Command(binary, "client", "create", "--data-dir", dir, "--name", name, "--scope", scope)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	if uri := os.Getenv("MONGODB_URI"); uri != "" {
-		cmd.Env = append(cmd.Env, "MONGODB_URI="+uri, "JQLGATE_DATABASE=e2e_"+strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")))
-	}
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("jqlgate client create: %v\n%s", err, out)
-	}
-	var c clientCreds
-	if err := json.Unmarshal(out, &c); err != nil || c.ClientID == "" {
-		t.Fatalf("jqlgate client create printed %q (%v)", out, err)
-	}
-	return c
 }

@@ -142,10 +142,15 @@ func (s benchSource) Get(_ context.Context, id string) (*jqlgate.Subscription, e
 	return nil, jqlgate.Errorf(jqlgate.ENOTFOUND, "no subscription %s", id)
 }
 
+// benchOwner is the client that owns the bench subscriptions, so every
+// fan-out goes through the owner check as in serve.
+const benchOwner = "cl_bench"
+
 func benchSubscriptions(n int, url string) benchSource {
 	subs := make(benchSource, n)
 	for i := range subs {
-		subs[i] = &jqlgate.Subscription{ID: fmt.Sprintf("sub_bench%d", i), Trigger: "*", WebhookURL: fmt.Sprintf("%s/s/%d", url, i),
+		subs[i] = &jqlgate.Subscription{ID: fmt.Sprintf("sub_bench%d", i), Owner: jqlgate.PrincipalClient + ":" + benchOwner,
+			Trigger: "*", WebhookURL: fmt.Sprintf("%s/s/%d", url, i),
 			Method: "POST", ContentType: "application/json", IncludeEntity: true, Enabled: true, MaxInFlight: 64,
 			Secrets: []jqlgate.Secret{{Value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}, UpdatedAt: time.Now()}
 	}
@@ -168,8 +173,14 @@ func benchRun(ctx context.Context, cfg benchConfig, db *mongodb.DB, out io.Write
 	if err := store.EnsureIndexes(ctx); err != nil {
 		return err
 	}
+	owners := mongodb.NewAuthStore(db.Database)
+	now := time.Now().UTC()
+	if err := owners.CreateClient(ctx, &jqlgate.Client{ID: benchOwner, Name: "bench", Permissions: []string{"*"}, CreatedAt: now, UpdatedAt: now}); err != nil {
+		return err
+	}
 	d := dispatcher.New(dispatcher.Config{
 		Store: store, Source: benchSubscriptions(cfg.subs, "http://"+ln.Addr().String()), Node: "bench",
+		Owners:  &ownerResolver{store: owners},
 		Policy:  jqlgate.AddrPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
 		Workers: cfg.workers, Version: version, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

@@ -161,9 +161,13 @@ func clientActions() []adminAction {
 				}
 				return printJSON(w, out)
 			}},
-		{"delete", "Deletes an OAuth2 client; its tokens stay valid until they expire.", []option{idOpt},
+		{"delete", "Deletes an OAuth2 client and disables its webhook subscriptions (\"owner deleted\"); its tokens stay valid until they expire.", []option{idOpt},
 			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
-				return deleted(w, o.str("id"), st.auth.DeleteClient(ctx, o.str("id")))
+				return st.deletePrincipal(ctx, w, jqlgate.PrincipalClient, o.str("id"), st.auth.DeleteClient)
+			}},
+		{"update", "Replaces a client's permissions; its webhooks stop receiving events it may no longer read. Tokens already issued keep their scope until they expire.", []option{idOpt, scopeOpt},
+			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
+				return updated(w, o, setScope(ctx, o.str("scope"), o.str("id"), st.auth.SetClientPermissions))
 			}},
 		{"rotate-secret", "Gives a client a new secret, printed once as JSON; the old one stops working.", []option{idOpt},
 			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
@@ -198,9 +202,13 @@ func apiKeyActions() []adminAction {
 				}
 				return printJSON(w, out)
 			}},
-		{"delete", "Deletes an API key (serve processes forget it within 10 seconds).", []option{idOpt},
+		{"delete", "Deletes an API key (serve processes forget it within 10 seconds) and disables its webhook subscriptions (\"owner deleted\").", []option{idOpt},
 			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
-				return deleted(w, o.str("id"), st.auth.DeleteAPIKey(ctx, o.str("id")))
+				return st.deletePrincipal(ctx, w, jqlgate.PrincipalAPIKey, o.str("id"), st.auth.DeleteAPIKey)
+			}},
+		{"update", "Replaces an API key's permissions; its webhooks stop receiving events it may no longer read.", []option{idOpt, scopeOpt},
+			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
+				return updated(w, o, setScope(ctx, o.str("scope"), o.str("id"), st.auth.SetAPIKeyPermissions))
 			}},
 	}
 }
@@ -232,9 +240,13 @@ func userActions() []adminAction {
 				}
 				return printJSON(w, out)
 			}},
-		{"delete", "Deletes a system user; tokens already issued stay valid until they expire.", []option{idOpt},
+		{"delete", "Deletes a system user and disables its webhook subscriptions (\"owner deleted\"); tokens already issued stay valid until they expire.", []option{idOpt},
 			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
-				return deleted(w, o.str("id"), st.auth.DeleteUser(ctx, o.str("id")))
+				return st.deletePrincipal(ctx, w, jqlgate.PrincipalUser, o.str("id"), st.auth.DeleteUser)
+			}},
+		{"update", "Replaces a user's permissions; its webhooks stop receiving events it may no longer read. Tokens already issued keep their scope until they expire.", []option{idOpt, scopeOpt},
+			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
+				return updated(w, o, setScope(ctx, o.str("scope"), o.str("id"), st.auth.SetUserPermissions))
 			}},
 	}
 }
@@ -281,14 +293,28 @@ func (st *adminStore) keySet() (*auth.KeySet, error) {
 	return &auth.KeySet{Store: st.auth, Secret: string(secret)}, nil
 }
 
-func deleted(w io.Writer, id string, err error) error {
+// deletePrincipal deletes a client, API key or user and disables its
+// subscriptions, and prints what it did.
+func (st *adminStore) deletePrincipal(ctx context.Context, w io.Writer, kind, id string, del func(context.Context, string) error) error {
+	// Disabling reads no secret, so the store needs no master key here.
+	n, err := deletePrincipal(ctx, mongodb.NewSubscriptionStore(st.db.Database, nil), kind, id, del)
 	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
 		return fmt.Errorf("nothing with id %q", id)
 	}
 	if err != nil {
 		return err
 	}
-	return printJSON(w, map[string]string{"deleted": id})
+	return printJSON(w, map[string]any{"deleted": id, "subscriptions_disabled": n})
+}
+
+func updated(w io.Writer, o *optionSet, err error) error {
+	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
+		return fmt.Errorf("nothing with id %q", o.str("id"))
+	}
+	if err != nil {
+		return err
+	}
+	return printJSON(w, map[string]string{"updated": o.str("id"), "scope": strings.Join(strings.Fields(o.str("scope")), " ")})
 }
 
 // verifiesUntil is "signing" for the key in use, else when it stops verifying.

@@ -118,7 +118,8 @@ func wireDispatcher(ctx context.Context, a *app, cfg serveConfig) error {
 	}
 	d := dispatcher.New(dispatcher.Config{
 		Store: store, Source: a.subscriptions, Disabler: a.subscriptions,
-		Node: cfg.Dispatcher.NodeID, Workers: cfg.Dispatcher.Workers, Policy: cfg.Webhook.Policy,
+		Owners: &ownerResolver{store: mongodb.NewAuthStore(a.db.Database), external: cfg.Auth.External.JWKSURL != "" || cfg.Auth.External.IntrospectionURL != ""},
+		Node:   cfg.Dispatcher.NodeID, Workers: cfg.Dispatcher.Workers, Policy: cfg.Webhook.Policy,
 		Version: version, Registry: a.metrics, Logger: a.logger,
 		TakeoverAfter: orNever(cfg.Dispatcher.TakeoverAfter), RetryHorizon: orNever(cfg.Dispatcher.RetryHorizon),
 		DisableAfterFailures: countOrNever(cfg.Dispatcher.DisableAfterFailures),

@@ -11,11 +11,14 @@ import (
 )
 
 // WebhookNamespace is the namespace of webhook subscriptions.
-const WebhookNamespace = "system.Webhook"
+const WebhookNamespace = jqlgate.WebhookNamespace
 
-// WebhookStore keeps subscriptions. Every method but Create is scoped to
-// one owner: another owner's subscription is ENOTFOUND.
+// WebhookStore keeps subscriptions. Every method but Create, Get and an
+// AllOwners List is scoped to one owner: another owner's subscription is
+// ENOTFOUND. Get and AllOwners serve operators only.
 type WebhookStore interface {
+	// Get returns any owner's subscription by id.
+	Get(ctx context.Context, id string) (*jqlgate.Subscription, error)
 	// Create inserts sub, or returns the owner's existing subscription with
 	// the same prefix, trigger and URL and created false.
 	Create(ctx context.Context, sub *jqlgate.Subscription) (_ *jqlgate.Subscription, created bool, err error)

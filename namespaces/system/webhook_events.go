@@ -72,31 +72,20 @@ func (w *webhooks) checkTrigger(trigger string) error {
 	return jqlgate.Invalid("trigger", "unknown trigger %q; valid triggers: %s", trigger, strings.Join(valid, ", "))
 }
 
-// readIntent is the intent whose permission lets a caller see the records
-// of namespace, and so receive its events. Events of system.Webhook
-// describe the caller's own subscriptions.
-func readIntent(namespace string) string {
-	if namespace == WebhookNamespace {
-		return "listWebhooks"
-	}
-	return "retrieve"
-}
-
 // checkReadPermission refuses a trigger whose events the caller may not
 // read: a webhook carries the records, so subscribing is reading. The
-// trigger "*" needs the permission "*".
+// trigger "*" needs the permission "*". The dispatcher applies the same
+// rule (Principal.CanReceive) to the owner's current permissions before
+// every fan-out.
 func checkReadPermission(p *jqlgate.Principal, trigger string) error {
 	return requireRead(p, trigger, "Subscribing to", "trigger")
 }
 
 // canRead reports whether p may read the events of trigger (an event type
-// such as profile.Customer:create, app.Model:* or *).
+// such as profile.Customer:create, app.Model:* or *): the rule the
+// dispatcher applies before fan-out too.
 func canRead(p *jqlgate.Principal, trigger string) bool {
-	if trigger == "*" {
-		return p != nil && slices.Contains(p.Permissions, "*")
-	}
-	ns, _, _ := strings.Cut(trigger, ":")
-	return p.Can(ns, readIntent(ns))
+	return p != nil && p.CanReceive(trigger)
 }
 
 // requireRead refuses (EFORBIDDEN on field) what reveals the events of
@@ -112,7 +101,7 @@ func requireRead(p *jqlgate.Principal, trigger, doing, field string) error {
 	}
 	ns, _, _ := strings.Cut(trigger, ":")
 	return &jqlgate.Error{Code: jqlgate.EFORBIDDEN, Field: field,
-		Message: doing + " " + ns + " events requires the permission " + ns + ":" + readIntent(ns) + "."}
+		Message: doing + " " + ns + " events requires the permission " + ns + ":" + jqlgate.ReadIntent(ns) + "."}
 }
 
 // listEvents answers the trigger catalogue, each event with an example of

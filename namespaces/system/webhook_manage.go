@@ -24,6 +24,8 @@ type subscriptionView struct {
 	Headers     map[string]string `json:"headers,omitempty"`
 	RetryPolicy retryView         `json:"retryPolicy"`
 	Secret      string            `json:"secret,omitempty"`
+	// Owner is named in operator views only.
+	Owner string `json:"owner,omitempty"`
 }
 
 type retryView struct {
@@ -40,7 +42,9 @@ func viewOf(sub *jqlgate.Subscription) *subscriptionView {
 }
 
 // list answers one page of the caller's subscriptions, narrowed by prefix,
-// trigger or enabled given as fields or in __meta__.filter.
+// trigger or enabled given as fields or in __meta__.filter. An operator
+// may name another owner, or "*" for every owner; its rows name their
+// owner and, like every view, carry no secret.
 func (w *webhooks) list(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
 	own, err := owner(cmd)
 	if err != nil {
@@ -50,13 +54,22 @@ func (w *webhooks) list(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Res
 	if err != nil {
 		return nil, err
 	}
+	operated := q.AllOwners || q.Owner != own
+	if operated && !cmd.Principal.CanOperate() {
+		return nil, &jqlgate.Error{Code: jqlgate.EFORBIDDEN, Field: "owner",
+			Message: "Listing another owner's webhooks requires the permission " + WebhookNamespace + ":operate."}
+	}
 	subs, total, err := w.Store.List(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	views := make([]*subscriptionView, len(subs))
 	for i, s := range subs {
-		views[i] = viewOf(s)
+		if operated {
+			views[i] = operatorView(s)
+		} else {
+			views[i] = viewOf(s)
+		}
 	}
 	return &jqlgate.Result{Data: views, Message: "Webhooks listed.", Filtered: total, Display: len(views)}, nil
 }
@@ -65,7 +78,14 @@ func listQuery(own string, cmd *jqlgate.Command) (jqlgate.SubscriptionQuery, err
 	q := jqlgate.SubscriptionQuery{Owner: own, Limit: defaultListLimit}
 	r := &reader{}
 	for _, src := range []map[string]any{cmd.Meta.Filter, cmd.Fields} {
-		r.unknown(src, "prefix", "trigger", "enabled")
+		r.unknown(src, "prefix", "trigger", "enabled", "owner")
+		if v, ok := src["owner"]; ok {
+			if o := r.str("owner", v, 200); o == "*" {
+				q.AllOwners = true
+			} else if o != "" {
+				q.Owner = o
+			}
+		}
 		if v, ok := src["prefix"]; ok {
 			q.Prefix = r.str("prefix", v, 128)
 		}
@@ -148,14 +168,38 @@ func (w *webhooks) enable(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.R
 }
 
 // disable switches a subscription off; the dispatcher drops its pending
-// deliveries.
+// deliveries. An operator may switch off any owner's subscription.
 func (w *webhooks) disable(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
 	sub, err := w.ownedByID(ctx, cmd)
+	reason := "Disabled by its owner."
+	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND && cmd.Principal.CanOperate() {
+		id, _ := cmd.Fields["id"].(string)
+		sub, err = w.Store.Get(ctx, id)
+		reason = "Disabled by an operator."
+		err = notFound(err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	sub.Enabled, sub.DisabledReason = false, "Disabled by its owner."
-	return w.save(ctx, sub, "Webhook disabled.")
+	sub.Enabled, sub.DisabledReason = false, reason
+	res, err := w.save(ctx, sub, "Webhook disabled.")
+	if err == nil && sub.Owner != cmd.Principal.Owner() {
+		res.Data = operatorView(sub)
+	}
+	return res, err
+}
+
+// operatorView is another owner's subscription as an operator sees it:
+// named by owner, and with custom header values hidden too, since they may
+// carry the receiver's credentials (signing secrets, passwords and client
+// secrets are in no view).
+func operatorView(sub *jqlgate.Subscription) *subscriptionView {
+	v := viewOf(sub)
+	for k := range v.Headers {
+		v.Headers[k] = jqlgate.RedactedValue
+	}
+	v.Owner = sub.Owner
+	return v
 }
 
 // secretView is one signing secret as getWebhookSecret shows it.

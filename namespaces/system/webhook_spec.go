@@ -53,11 +53,12 @@ var webhookSpecs = map[string]namespaces.IntentSpec{
 	"listWebhooks": {Summary: "Lists your subscriptions, paged by __meta__.limit and offset.", Fields: []namespaces.FieldSpec{
 		field("prefix", "string", false, "only this prefix"), field("trigger", "string", false, "only this trigger"),
 		field("enabled", "boolean", false, "only enabled, or only disabled, subscriptions"),
+		field("owner", "string", false, "operators (system.Webhook:operate or *) only: this owner's subscriptions (client:<id>, apiKey:<id>, user:<id>), or * for every owner's; each row names its owner"),
 	}},
 	"getWebhook":       {Summary: "Returns one of your subscriptions, without secrets.", Fields: []namespaces.FieldSpec{idField}},
 	"updateWebhook":    {Summary: "Changes any field of one of your subscriptions.", Fields: updateFields},
 	"enableWebhook":    {Summary: "Switches a subscription on.", Fields: []namespaces.FieldSpec{idField}},
-	"disableWebhook":   {Summary: "Switches a subscription off and drops its pending deliveries.", Fields: []namespaces.FieldSpec{idField}},
+	"disableWebhook":   {Summary: "Switches a subscription off and drops its pending deliveries; an operator may switch off any owner's.", Fields: []namespaces.FieldSpec{idField}},
 	"getWebhookSecret": {Summary: "Returns a subscription's signing secret, and any older one still signing during a rotation.", Fields: []namespaces.FieldSpec{idField}},
 	"rotateWebhookSecret": {Summary: "Makes a new signing secret; the old one keeps signing beside it for expiresInSeconds.", Fields: []namespaces.FieldSpec{
 		idField, field("expiresInSeconds", "integer", false, "how long the old secret keeps signing, 0 to 604800 (default 86400)"),
