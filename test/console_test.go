@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -401,4 +404,111 @@ func TestConsoleHeaders(t *testing.T) {
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/signin") {
 		t.Errorf("signed out: %d to %q, want 303 to the sign-in page", resp.StatusCode, loc)
 	}
+}
+
+// BenchmarkConsolePages times each console page with 10,000 deliveries in
+// the store (one webhook, 10,000 customers created through /jql):
+//
+//	go test ./test/ -run '^$' -bench BenchmarkConsolePages -benchtime 20x
+func BenchmarkConsolePages(b *testing.B) {
+	dir := b.TempDir()
+	createUser(b, dir, "admin", "*")
+	p := serve(b, dir, "JQLGATE_WEBHOOK_ALLOW_CIDRS=127.0.0.0/8", "JQLGATE_RATE_LIMIT=-1")
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }))
+	defer rcv.Close()
+	token := benchUserToken(b, p)
+	jwt := func(ns, schema, intent string) map[string]any {
+		return map[string]any{"namespace": ns, "schema": schema, "intent": intent, "authenticationClass": "jwt", "authenticationToken": token}
+	}
+	var sub struct{ ID string }
+	p.jql(map[string]any{"__meta__": jwt("system.Webhook", "controller", "subscribeToWebhook"),
+		"prefix": "bench", "trigger": "profile.Customer:create", "webhookUrl": rcv.URL}).must(b).decode(b, &sub)
+	const n = 10000
+	var wg sync.WaitGroup
+	next := atomic.Int32{}
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1); i <= n; i = next.Add(1) {
+				p.jql(map[string]any{"__meta__": jwt("profile.Customer", "model", "create"), "name": fmt.Sprintf("Customer %d", i),
+					"email": fmt.Sprintf("c%d@example.com", i)}).must(b)
+			}
+		}()
+	}
+	wg.Wait()
+	var lastCus struct{ ID string }
+	for deadline := time.Now().Add(5 * time.Minute); ; {
+		a := p.jql(map[string]any{"__meta__": jwt("system.Webhook", "controller", "getWebhookLogs"), "id": sub.ID, "status": "Done", "limit": 1}).must(b)
+		if a.Extras["filtered"] >= n {
+			var rows []struct{ Request struct{ Headers map[string]string } }
+			a.decode(b, &rows)
+			lastCus.ID = rows[0].Request.Headers["X-Webhook-Entity-Id"]
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("only %d of %d deliveries done", a.Extras["filtered"], n)
+		}
+		time.Sleep(time.Second)
+	}
+	client := consoleClient(b, p)
+	for _, pg := range []struct{ name, path string }{
+		{"overview", "/console/"},
+		{"webhooks", "/console/webhooks"},
+		{"webhook", "/console/webhooks/" + sub.ID},
+		{"logs", "/console/logs"},
+		{"logs-filtered", "/console/logs?status=Done&customer=" + lastCus.ID},
+		{"queue", "/console/queue"},
+		{"records", "/console/records/profile.Customer"},
+		{"record", "/console/records/profile.Customer/" + lastCus.ID},
+		{"events", "/console/events"},
+	} {
+		b.Run(pg.name, func(b *testing.B) {
+			for b.Loop() {
+				resp, err := client.Get(p.URL + pg.path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("%s: %d", pg.path, resp.StatusCode)
+				}
+			}
+		})
+	}
+}
+
+func benchUserToken(b testing.TB, p *proc) string {
+	a := p.jql(map[string]any{"__meta__": map[string]any{"namespace": "system.User", "schema": "controller", "intent": "authenticate"},
+		"username": "admin", "password": consolePassword}).must(b)
+	var d struct{ Token string }
+	a.decode(b, &d)
+	return d.Token
+}
+
+// consoleClient signs in to the console with a plain HTTP client.
+func consoleClient(t testing.TB, p *proc) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := c.Get(p.URL + "/console/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token on the sign-in page:\n%s", body)
+	}
+	resp, err = c.PostForm(p.URL+"/console/signin", url.Values{"csrf": {string(m[1])}, "username": {"admin"}, "password": {consolePassword}, "next": {"/console/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/console/" {
+		t.Fatalf("signing in landed on %s (%d)", resp.Request.URL, resp.StatusCode)
+	}
+	return c
 }
