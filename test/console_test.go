@@ -441,7 +441,9 @@ func BenchmarkConsolePages(b *testing.B) {
 	for deadline := time.Now().Add(5 * time.Minute); ; {
 		a := p.jql(map[string]any{"__meta__": jwt("system.Webhook", "controller", "getWebhookLogs"), "id": sub.ID, "status": "Done", "limit": 1}).must(b)
 		if a.Extras["filtered"] >= n {
-			var rows []struct{ Request struct{ Headers map[string]string } }
+			var rows []struct {
+				Request struct{ Headers map[string]string }
+			}
 			a.decode(b, &rows)
 			lastCus.ID = rows[0].Request.Headers["X-Webhook-Entity-Id"]
 			break
