@@ -493,7 +493,7 @@ func benchUserToken(b testing.TB, p *proc) string {
 func consoleClient(t testing.TB, p *proc) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	c := &http.Client{Jar: jar, Timeout: 5 * time.Minute}
 	resp, err := c.Get(p.URL + "/console/signin")
 	if err != nil {
 		t.Fatal(err)
@@ -504,13 +504,15 @@ func consoleClient(t testing.TB, p *proc) *http.Client {
 	if m == nil {
 		t.Fatalf("no CSRF token on the sign-in page:\n%s", body)
 	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err = c.PostForm(p.URL+"/console/signin", url.Values{"csrf": {string(m[1])}, "username": {"admin"}, "password": {consolePassword}, "next": {"/console/"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.Request.URL.Path != "/console/" {
-		t.Fatalf("signing in landed on %s (%d)", resp.Request.URL, resp.StatusCode)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/" {
+		t.Fatalf("signing in answered %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	c.CheckRedirect = nil
 	return c
 }
