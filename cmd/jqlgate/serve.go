@@ -24,6 +24,7 @@ var serveOptions = append([]option{
 	{flag: "request-timeout", env: "JQLGATE_REQUEST_TIMEOUT", def: "30s", usage: "how long one JQL request may take, body read included"},
 	{flag: "rate-limit", env: "JQLGATE_RATE_LIMIT", def: "200", usage: "JQL requests per second per client (by principal, or by IP before auth); negative disables"},
 	{flag: "rate-burst", env: "JQLGATE_RATE_BURST", def: "400", usage: "requests a client may burst above --rate-limit"},
+	{flag: "allowed-origins", env: "JQLGATE_ALLOWED_ORIGINS", def: "", usage: "comma-separated origins (scheme://host[:port]) besides the server's own whose pages may send /jql requests authenticated by the jwt cookie"},
 	{flag: "schema-dir", env: "JQLGATE_SCHEMA_DIR", def: "", usage: "directory of model schema files (.json, .yaml) loaded besides the built-in ones"},
 	{flag: "secret-key", env: "JQLGATE_SECRET_KEY", def: "", usage: "base64 of the 32-byte master key sealing webhook secrets at rest; required with MONGODB_URI, generated into <data-dir>/secret.key otherwise", secret: true},
 	{flag: "webhook-allow-cidrs", env: "JQLGATE_WEBHOOK_ALLOW_CIDRS", def: "", usage: "comma-separated ranges webhooks may reach although private, loopback or reserved"},
@@ -48,6 +49,7 @@ type serveConfig struct {
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 	Limits          gateway.Limits
+	AllowedOrigins  []string
 	SchemaDir       string
 	Webhook         webhookConfig
 	Dispatcher      dispatcherConfig
@@ -68,6 +70,9 @@ func parseServeConfig(s *optionSet) (serveConfig, error) {
 		return c, err
 	}
 	if c.Limits, err = parseLimits(s); err != nil {
+		return c, err
+	}
+	if c.AllowedOrigins, err = parseOrigins(s.str("allowed-origins")); err != nil {
 		return c, err
 	}
 	if c.Webhook, err = parseWebhookConfig(s); err != nil {
