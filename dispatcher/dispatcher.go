@@ -30,6 +30,9 @@ import (
 type Config struct {
 	Store  Store
 	Source Source
+	// Sites gives the trusted sites subscriptions use; nil fails the
+	// deliveries of subscriptions that name one.
+	Sites SiteSource
 	// Disabler turns off subscriptions whose receiver answered 410; nil
 	// leaves them enabled (the delivery still fails).
 	Disabler Disabler
@@ -88,6 +91,7 @@ type Dispatcher struct {
 	metrics     *metrics
 	health      *health
 	reloadMu    sync.Mutex
+	sites       siteCache // trusted sites in use (see sites.go)
 	// parked are the deliveries of disabled subscriptions, by
 	// subscription, waiting to be enabled again (see park.go).
 	parkMu sync.Mutex

@@ -75,6 +75,7 @@ func (d *Dispatcher) reload(ctx context.Context) error {
 	for _, s := range subs {
 		targets[s.ID] = d.newTarget(s, d.idx.get(s.ID))
 	}
+	d.refreshSites(ctx)
 	for _, id := range d.idx.replace(targets, version) {
 		d.parkOrCancelSub(ctx, id)
 	}

@@ -56,6 +56,9 @@ type WebhookDeps struct {
 	Resolver Resolver
 	// Now is the clock; nil uses time.Now.
 	Now func() time.Time
+	// Sites finds the trusted site a subscription names; nil refuses
+	// trustedSite.
+	Sites SiteLookup
 	// Operations serve the operator intents (getWebhookLogs,
 	// getWebhookQueue, retryDelivery, replayEvent, testWebhook); nil
 	// leaves them unregistered.

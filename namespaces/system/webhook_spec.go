@@ -18,6 +18,7 @@ var optionFields = []namespaces.FieldSpec{
 	field("headers", "object", false, "custom request headers, name to value (at most 50, values up to 4 KiB)"),
 	field("basicAuth", "object", false, "{username, password} for HTTP basic authentication towards the receiver"),
 	field("oauth2", "object", false, "{tokenUrl, clientId, clientSecret, scopes, audience}: fetch a client-credentials token for the receiver"),
+	field("trustedSite", "string", false, "id of your trusted site whose credentials authenticate the requests, instead of basicAuth or oauth2; webhookUrl must lie under its baseUrl"),
 	field("metadata", "object", false, "free-form data kept with the subscription"),
 	field("retryPolicy", "object", false, `{"schedule": [seconds before each retry]} or {"preset": "default" | "antavo"}`),
 	field("timeoutSeconds", "integer", false, "request timeout, 1 to 60 (default 10)"),
