@@ -156,8 +156,8 @@ func TestSecurityTrustedSiteBasicAuth(t *testing.T) {
 	}
 	s.call(s.admin, "system.Webhook", "listWebhooks", nil).must(t)
 	var detail struct {
-		AuthType  string
-		BasicAuth struct{ Username string }
+		AuthType      string
+		BasicAuth     struct{ Username string }
 		Subscriptions []struct{ ID string }
 	}
 	s.site("getTrustedSite", map[string]any{"id": id}).must(t).decode(t, &detail)
@@ -201,6 +201,17 @@ func TestSecurityTrustedSiteBasicAuth(t *testing.T) {
 	wantError(t, s.call(s.other, "system.Webhook", "subscribeToWebhook", map[string]any{
 		"prefix": "Theirs", "trigger": "profile.Customer:create", "webhookUrl": srv.URL + "/hooks/x", "trustedSite": id,
 	}), 404, "JQL:NotFoundException", "trustedSite")
+
+	// The site's URLs pass the webhook address policy; one kind of
+	// authentication; names are unique per owner.
+	wantError(t, s.site("createTrustedSite", map[string]any{"name": "Private", "baseUrl": "http://10.0.0.1/hooks",
+		"basicAuth": map[string]any{"username": "u", "password": "p"}}), 400, "JQL:JqlException", "baseUrl")
+	wantError(t, s.site("createTrustedSite", map[string]any{"name": "Meta", "baseUrl": srv.URL,
+		"oauth2": map[string]any{"tokenUrl": "http://169.254.169.254/token", "clientId": "c", "clientSecret": "s"}}), 400, "JQL:JqlException", "oauth2.tokenUrl")
+	wantError(t, s.site("createTrustedSite", map[string]any{"name": "Two", "baseUrl": srv.URL,
+		"basicAuth": map[string]any{"username": "u", "password": "p"}, "headers": map[string]any{"X-Key": "v"}}), 400, "JQL:JqlException", "headers")
+	wantError(t, s.site("createTrustedSite", map[string]any{"name": "CRM", "baseUrl": srv.URL,
+		"basicAuth": map[string]any{"username": "u", "password": "p"}}), 409, "JQL:ConflictException", "name")
 
 	// Once unused, the site can be deleted.
 	for _, sid := range []string{subA, subB} {
