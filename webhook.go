@@ -31,6 +31,10 @@ type Subscription struct {
 	Filter             map[string]any `json:"filter,omitempty"`
 	Ordered            bool           `json:"ordered"`
 
+	// TrustedSite is the id of the owner's trusted site whose credentials
+	// authenticate this subscription's requests ("" for none).
+	TrustedSite string `json:"trustedSite,omitempty"`
+
 	// Secrets are the signing secrets ("whsec_…"), newest first. During a
 	// rotation the old one stays until it expires, and both sign.
 	Secrets []Secret `json:"-"`

@@ -33,6 +33,9 @@ type Config struct {
 	// Owners says whether each subscription's owner still exists and may
 	// read its events; nil delivers to every enabled subscription.
 	Owners Owners
+	// Sites gives the trusted sites subscriptions use; nil fails the
+	// deliveries of subscriptions that name one.
+	Sites SiteSource
 	// Disabler turns off subscriptions whose receiver answered 410; nil
 	// leaves them enabled (the delivery still fails).
 	Disabler Disabler
@@ -91,6 +94,7 @@ type Dispatcher struct {
 	metrics     *metrics
 	health      *health
 	reloadMu    sync.Mutex
+	sites       siteCache // trusted sites in use (see sites.go)
 	// parked are the deliveries of disabled subscriptions, by
 	// subscription, waiting to be enabled again (see park.go).
 	parkMu sync.Mutex

@@ -84,6 +84,7 @@ func (d *Dispatcher) reload(ctx context.Context) error {
 		}
 		targets[s.ID] = d.newTarget(s, d.idx.get(s.ID))
 	}
+	d.refreshSites(ctx)
 	for _, id := range d.idx.replace(targets, owners, version, ownersVersion) {
 		d.parkOrCancelSub(ctx, id)
 	}

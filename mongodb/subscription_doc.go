@@ -39,6 +39,7 @@ type subscriptionDoc struct {
 	RateLimit      float64       `bson:"rateLimitPerSecond,omitempty"`
 	Filter         string        `bson:"filter,omitempty"`
 	Ordered        bool          `bson:"ordered"`
+	TrustedSite    string        `bson:"trustedSite,omitempty"`
 	Secrets        []secretDoc   `bson:"secrets"`
 	CreatedAt      time.Time     `bson:"createdAt"`
 	UpdatedAt      time.Time     `bson:"updatedAt"`
@@ -89,6 +90,7 @@ func (s *SubscriptionStore) toDoc(sub *jqlgate.Subscription) (*subscriptionDoc, 
 		RetryPreset: sub.RetryPolicy.Preset, RetryMillis: durationsToMillis(sub.RetryPolicy.Schedule),
 		TimeoutSeconds: sub.TimeoutSeconds, MaxInFlight: sub.MaxInFlight, RateLimit: sub.RateLimitPerSecond,
 		Ordered: sub.Ordered, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt,
+		TrustedSite: sub.TrustedSite,
 	}
 	var err error
 	if d.Metadata, err = jsonText(sub.Metadata); err != nil {
@@ -112,7 +114,7 @@ func (s *SubscriptionStore) sealSecrets(sub *jqlgate.Subscription, d *subscripti
 			return err
 		}
 	}
-	if d.Headers, err = s.sealHeaders(sub.ID, sub.Headers); err != nil {
+	if d.Headers, err = sealHeaders(s.sealer, sub.Headers, func(name string) string { return headerContext(sub.ID, name) }); err != nil {
 		return err
 	}
 	if b := sub.BasicAuth; b != nil {
@@ -138,6 +140,7 @@ func (s *SubscriptionStore) fromDoc(d *subscriptionDoc) (*jqlgate.Subscription, 
 		RetryPolicy:    jqlgate.RetryPolicy{Preset: d.RetryPreset, Schedule: millisToDurations(d.RetryMillis)},
 		TimeoutSeconds: d.TimeoutSeconds, MaxInFlight: d.MaxInFlight, RateLimitPerSecond: d.RateLimit,
 		Ordered: d.Ordered, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
+		TrustedSite: d.TrustedSite,
 	}
 	var err error
 	if sub.Metadata, err = jsonObject(d.Metadata); err != nil {
@@ -161,7 +164,7 @@ func (s *SubscriptionStore) openSecrets(d *subscriptionDoc, sub *jqlgate.Subscri
 			return err
 		}
 	}
-	if sub.Headers, err = s.openHeaders(d.ID, d.Headers); err != nil {
+	if sub.Headers, err = openHeaders(s.sealer, d.Headers, func(name string) string { return headerContext(d.ID, name) }); err != nil {
 		return err
 	}
 	if b := d.BasicAuth; b != nil {
@@ -179,12 +182,12 @@ func (s *SubscriptionStore) openSecrets(d *subscriptionDoc, sub *jqlgate.Subscri
 	return nil
 }
 
-// sealHeaders returns the custom headers as stored, sorted by name, each
-// value sealed to its subscription and header name.
-func (s *SubscriptionStore) sealHeaders(id string, h map[string]string) ([]headerDoc, error) {
+// sealHeaders returns headers as stored, sorted by name, each value sealed
+// to the context seal gives its name (its owner document and the name).
+func sealHeaders(sealer *Sealer, h map[string]string, context func(name string) string) ([]headerDoc, error) {
 	out := make([]headerDoc, 0, len(h))
 	for k, v := range h {
-		sealed, err := s.sealer.Seal(v, headerContext(id, k))
+		sealed, err := sealer.Seal(v, context(k))
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +197,9 @@ func (s *SubscriptionStore) sealHeaders(id string, h map[string]string) ([]heade
 	return out, nil
 }
 
-func (s *SubscriptionStore) openHeaders(id string, h []headerDoc) (map[string]string, error) {
+// openHeaders opens headers stored by sealHeaders (and, for documents
+// written before values were sealed, takes unsealed ones as they are).
+func openHeaders(sealer *Sealer, h []headerDoc, context func(name string) string) (map[string]string, error) {
 	if len(h) == 0 {
 		return nil, nil
 	}
@@ -203,7 +208,7 @@ func (s *SubscriptionStore) openHeaders(id string, h []headerDoc) (map[string]st
 		v := e.Value
 		if e.Sealed {
 			var err error
-			if v, err = s.sealer.Open(e.Value, headerContext(id, e.Name)); err != nil {
+			if v, err = sealer.Open(e.Value, context(e.Name)); err != nil {
 				return nil, err
 			}
 		}

@@ -127,6 +127,8 @@ type app struct {
 	gatewayParts
 	// subscriptions is the webhook subscription store.
 	subscriptions *mongodb.SubscriptionStore
+	// sites is the trusted site store.
+	sites *mongodb.TrustedSiteStore
 	dispatcherParts
 	// unlock releases the embedded store's data dir lock.
 	unlock func()
@@ -161,6 +163,9 @@ func (a *app) wire(ctx context.Context, cfg serveConfig) error {
 	if a.subscriptions, err = openSubscriptions(ctx, cfg, a.db, a.logger); err != nil {
 		return err
 	}
+	if a.sites, err = openTrustedSites(ctx, cfg, a.db, a.logger); err != nil {
+		return err
+	}
 	wireGateway(a, cfg)
 	if err := wireAuth(ctx, a, cfg); err != nil {
 		return err
@@ -173,6 +178,7 @@ func (a *app) wire(ctx context.Context, cfg serveConfig) error {
 		return err
 	}
 	registerWebhook(a, cfg, a.mux, set, a.dispatcher)
+	registerTrustedSite(a, cfg, a.mux, a.dispatcher)
 	if err := a.server.Open(); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}

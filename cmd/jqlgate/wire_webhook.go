@@ -166,6 +166,9 @@ func openSubscriptions(ctx context.Context, cfg serveConfig, db *mongodb.DB, log
 func registerWebhook(a *app, cfg serveConfig, mux *namespaces.Mux, cat system.Catalogue, d refresher) {
 	deps := system.WebhookDeps{Store: a.subscriptions, Catalogue: cat,
 		Notifier: notifier{d, a.logger}, Policy: cfg.Webhook.Policy, MaxPerOwner: cfg.Webhook.MaxPerOwner}
+	if a.sites != nil {
+		deps.Sites = a.sites
+	}
 	if a.dispatcher != nil {
 		deps.Operations = newWebhookOps(a.db, a.dispatcher, a.logger)
 	}

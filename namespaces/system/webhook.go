@@ -62,6 +62,9 @@ type WebhookDeps struct {
 	// MaxPerOwner caps how many subscriptions one owner may have; 0 does
 	// not cap.
 	MaxPerOwner int
+	// Sites finds the trusted site a subscription names; nil refuses
+	// trustedSite.
+	Sites SiteLookup
 	// Operations serve the operator intents (getWebhookLogs,
 	// getWebhookQueue, retryDelivery, replayEvent, testWebhook); nil
 	// leaves them unregistered.

@@ -48,10 +48,14 @@ func (w *webhooks) checkForm(r *reader, sub *jqlgate.Subscription) {
 // did not change and need no new lookup.
 func (w *webhooks) validate(ctx context.Context, r *reader, p *jqlgate.Principal, sub *jqlgate.Subscription, resolve bool) error {
 	w.checkForm(r, sub)
+	w.checkSiteForm(r, sub)
 	if err := r.err(); err != nil {
 		return err
 	}
 	if err := checkReadPermission(p, sub.Trigger); err != nil {
+		return err
+	}
+	if err := w.checkSite(ctx, p, sub); err != nil {
 		return err
 	}
 	if !resolve {

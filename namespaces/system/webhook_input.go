@@ -59,6 +59,7 @@ var setters = map[string]setter{
 	"maxInFlight":        setMaxInFlight,
 	"rateLimitPerSecond": setRateLimit,
 	"filter":             setFilter,
+	"trustedSite":        setTrustedSite,
 }
 
 // subscriptionFields are the names of every settable field, sorted.

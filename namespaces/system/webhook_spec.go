@@ -21,6 +21,7 @@ var optionFields = []namespaces.FieldSpec{
 	field("secretHeaders", "list", false, "names of further custom headers whose values are secret (redacted in answers and logs)"),
 	field("basicAuth", "object", false, "{username, password} for HTTP basic authentication towards the receiver"),
 	field("oauth2", "object", false, "{tokenUrl, clientId, clientSecret, scopes, audience}: fetch a client-credentials token for the receiver"),
+	field("trustedSite", "string", false, "id of your trusted site whose credentials authenticate the requests, instead of basicAuth or oauth2; webhookUrl must lie under its baseUrl"),
 	field("metadata", "object", false, "free-form data kept with the subscription"),
 	field("retryPolicy", "object", false, `{"schedule": [seconds before each retry]} or {"preset": "default" | "antavo"}`),
 	field("timeoutSeconds", "integer", false, "request timeout, 1 to 60 (default 10)"),
