@@ -20,6 +20,26 @@ type Principal struct {
 	Permissions []string
 }
 
+// PermPrivateTargets lets a principal point webhooks at, and test,
+// receivers that are reachable only because the address policy's Allow list
+// (--webhook-allow-cidrs) lets them be: loopback, private and other special
+// addresses. Unlike other permissions, "system.Webhook:*" does not grant it;
+// only itself and "*" do.
+const PermPrivateTargets = "system.Webhook:privateTargets"
+
+// explicitOnly reports whether namespace:intent is a permission that an
+// "app.Model:*" wildcard does not grant.
+func explicitOnly(namespace, intent string) bool {
+	return namespace+":"+intent == PermPrivateTargets
+}
+
+// ExplicitOnly reports whether perm is granted only by itself and "*", not
+// by its namespace's wildcard.
+func ExplicitOnly(perm string) bool {
+	ns, in, _ := strings.Cut(perm, ":")
+	return explicitOnly(ns, in)
+}
+
 // Owner is the key that data created by this principal is stored under.
 // Two principals of different kinds never share an owner.
 func (p *Principal) Owner() string { return p.Kind + ":" + p.ID }
@@ -37,9 +57,16 @@ func (p *Principal) Can(namespace, intent string) bool {
 	return false
 }
 
+// Has reports whether p holds permission perm ("app.Model:intent").
+func (p *Principal) Has(perm string) bool {
+	ns, in, _ := strings.Cut(perm, ":")
+	return p.Can(ns, in)
+}
+
 // PermissionAllows reports whether one permission string grants intent on
 // namespace. Matching is exact on whole parts: "profile.Cust:*" does not
-// grant "profile.Customer:create".
+// grant "profile.Customer:create". "app.Model:*" does not grant an
+// ExplicitOnly permission such as PermPrivateTargets.
 func PermissionAllows(perm, namespace, intent string) bool {
 	if perm == "*" {
 		return true
@@ -48,7 +75,7 @@ func PermissionAllows(perm, namespace, intent string) bool {
 	if !ok || ns != namespace {
 		return false
 	}
-	return in == "*" || in == intent
+	return in == intent || in == "*" && !explicitOnly(namespace, intent)
 }
 
 // ValidPermission reports whether s is a well-formed permission string.

@@ -27,6 +27,11 @@ type Subscription struct {
 	RateLimitPerSecond float64        `json:"rateLimitPerSecond,omitempty"`
 	Filter             map[string]any `json:"filter,omitempty"`
 	Ordered            bool           `json:"ordered"`
+	// PublicOnly is set when the principal that last set the subscription's
+	// URLs lacked PermPrivateTargets: its deliveries may reach public
+	// addresses only, even if the address policy allows more (so a name
+	// that resolves to a private address later is still refused).
+	PublicOnly bool `json:"-"`
 
 	// Secrets are the signing secrets ("whsec_…"), newest first. During a
 	// rotation the old one stays until it expires, and both sign.

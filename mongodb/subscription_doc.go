@@ -37,6 +37,7 @@ type subscriptionDoc struct {
 	RateLimit      float64       `bson:"rateLimitPerSecond,omitempty"`
 	Filter         string        `bson:"filter,omitempty"`
 	Ordered        bool          `bson:"ordered"`
+	PublicOnly     bool          `bson:"publicOnly,omitempty"`
 	Secrets        []secretDoc   `bson:"secrets"`
 	CreatedAt      time.Time     `bson:"createdAt"`
 	UpdatedAt      time.Time     `bson:"updatedAt"`
@@ -79,7 +80,7 @@ func (s *SubscriptionStore) toDoc(sub *jqlgate.Subscription) (*subscriptionDoc, 
 		Enabled: sub.Enabled, DisabledReason: sub.DisabledReason, Headers: headerDocs(sub.Headers),
 		RetryPreset: sub.RetryPolicy.Preset, RetryMillis: durationsToMillis(sub.RetryPolicy.Schedule),
 		TimeoutSeconds: sub.TimeoutSeconds, MaxInFlight: sub.MaxInFlight, RateLimit: sub.RateLimitPerSecond,
-		Ordered: sub.Ordered, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt,
+		Ordered: sub.Ordered, PublicOnly: sub.PublicOnly, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt,
 	}
 	var err error
 	if d.Metadata, err = jsonText(sub.Metadata); err != nil {
@@ -125,7 +126,7 @@ func (s *SubscriptionStore) fromDoc(d *subscriptionDoc) (*jqlgate.Subscription, 
 		Enabled: d.Enabled, DisabledReason: d.DisabledReason, Headers: headerMap(d.Headers),
 		RetryPolicy:    jqlgate.RetryPolicy{Preset: d.RetryPreset, Schedule: millisToDurations(d.RetryMillis)},
 		TimeoutSeconds: d.TimeoutSeconds, MaxInFlight: d.MaxInFlight, RateLimitPerSecond: d.RateLimit,
-		Ordered: d.Ordered, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
+		Ordered: d.Ordered, PublicOnly: d.PublicOnly, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
 	}
 	var err error
 	if sub.Metadata, err = jsonObject(d.Metadata); err != nil {
