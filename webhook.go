@@ -30,6 +30,11 @@ type Subscription struct {
 	RateLimitPerSecond float64        `json:"rateLimitPerSecond,omitempty"`
 	Filter             map[string]any `json:"filter,omitempty"`
 	Ordered            bool           `json:"ordered"`
+	// PublicOnly is set when the principal that last set the subscription's
+	// URLs lacked PermPrivateTargets: its deliveries may reach public
+	// addresses only, even if the address policy allows more (so a name
+	// that resolves to a private address later is still refused).
+	PublicOnly bool `json:"-"`
 
 	// TrustedSite is the id of the owner's trusted site whose credentials
 	// authenticate this subscription's requests ("" for none).

@@ -40,6 +40,7 @@ type subscriptionDoc struct {
 	Filter         string        `bson:"filter,omitempty"`
 	Ordered        bool          `bson:"ordered"`
 	TrustedSite    string        `bson:"trustedSite,omitempty"`
+	PublicOnly     bool          `bson:"publicOnly,omitempty"`
 	Secrets        []secretDoc   `bson:"secrets"`
 	CreatedAt      time.Time     `bson:"createdAt"`
 	UpdatedAt      time.Time     `bson:"updatedAt"`
@@ -89,7 +90,7 @@ func (s *SubscriptionStore) toDoc(sub *jqlgate.Subscription) (*subscriptionDoc, 
 		Enabled: sub.Enabled, DisabledReason: sub.DisabledReason, SecretHeaders: sub.SecretHeaders,
 		RetryPreset: sub.RetryPolicy.Preset, RetryMillis: durationsToMillis(sub.RetryPolicy.Schedule),
 		TimeoutSeconds: sub.TimeoutSeconds, MaxInFlight: sub.MaxInFlight, RateLimit: sub.RateLimitPerSecond,
-		Ordered: sub.Ordered, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt,
+		Ordered: sub.Ordered, PublicOnly: sub.PublicOnly, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt,
 		TrustedSite: sub.TrustedSite,
 	}
 	var err error
@@ -139,7 +140,7 @@ func (s *SubscriptionStore) fromDoc(d *subscriptionDoc) (*jqlgate.Subscription, 
 		Enabled: d.Enabled, DisabledReason: d.DisabledReason, SecretHeaders: d.SecretHeaders,
 		RetryPolicy:    jqlgate.RetryPolicy{Preset: d.RetryPreset, Schedule: millisToDurations(d.RetryMillis)},
 		TimeoutSeconds: d.TimeoutSeconds, MaxInFlight: d.MaxInFlight, RateLimitPerSecond: d.RateLimit,
-		Ordered: d.Ordered, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
+		Ordered: d.Ordered, PublicOnly: d.PublicOnly, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
 		TrustedSite: d.TrustedSite,
 	}
 	var err error

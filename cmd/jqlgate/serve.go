@@ -32,6 +32,8 @@ var serveOptions = append([]option{
 	{flag: "max-subscriptions-per-owner", env: "JQLGATE_MAX_SUBSCRIPTIONS_PER_OWNER", def: "100", usage: "most webhook subscriptions one client, API key or user may have; 0 does not cap"},
 	{flag: "node-id", env: "JQLGATE_NODE_ID", def: "", usage: "this process's name for its deliveries in the store: stable across restarts, unique per process (default <hostname>/<addr>)"},
 	{flag: "dispatcher-workers", env: "JQLGATE_DISPATCHER_WORKERS", def: "64", usage: "webhook delivery attempts in flight at once"},
+	{flag: "dispatcher-max-per-owner", env: "JQLGATE_DISPATCHER_MAX_PER_OWNER", def: "0", usage: "delivery attempts in flight at once for one owner's webhooks; 0: a quarter of the workers"},
+	{flag: "dispatcher-max-per-host", env: "JQLGATE_DISPATCHER_MAX_PER_HOST", def: "0", usage: "delivery attempts in flight at once to one receiver host; 0: half of the workers"},
 	{flag: "takeover-after", env: "JQLGATE_TAKEOVER_AFTER", def: "30s", usage: "adopt another process's deliveries once its heartbeat is this old; 0 never adopts"},
 	{flag: "retry-horizon", env: "JQLGATE_RETRY_HORIZON", def: "2m", usage: "webhook retries due later than this stay only in the store until nearly due; 0 keeps them all in memory"},
 	{flag: "disable-after-failures", env: "JQLGATE_DISABLE_AFTER_FAILURES", def: "10", usage: "disable a webhook once this many of its deliveries in a row failed after every retry; 0 never"},

@@ -125,10 +125,14 @@ func (w *webhooks) update(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.R
 	oldURL, oldToken := sub.WebhookURL, tokenURL(sub)
 	r := &reader{}
 	r.apply(sub, cmd.Fields, "id")
-	resolve := sub.WebhookURL != oldURL || tokenURL(sub) != oldToken
+	// A caller without PermPrivateTargets has the URLs checked again
+	// even if unchanged: the subscription becomes public-only.
+	private := canReachPrivate(cmd.Principal)
+	resolve := sub.WebhookURL != oldURL || tokenURL(sub) != oldToken || !private
 	if err := w.validate(ctx, r, cmd.Principal, sub, resolve); err != nil {
 		return nil, err
 	}
+	sub.PublicOnly = !private
 	return w.save(ctx, sub, "Webhook updated.")
 }
 

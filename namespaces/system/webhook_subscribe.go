@@ -31,6 +31,7 @@ func (w *webhooks) subscribe(ctx context.Context, cmd *jqlgate.Command) (*jqlgat
 		return nil, err
 	}
 	sub.Owner = own
+	sub.PublicOnly = !canReachPrivate(cmd.Principal)
 	existing, err := w.Store.FindByKey(ctx, own, sub.Prefix, sub.Trigger, sub.WebhookURL)
 	if err == nil {
 		return subscribed(existing, false), nil
