@@ -111,10 +111,10 @@ func TestSecurityFairnessHangingOwnerDoesNotStarveOthers(t *testing.T) {
 // at most 4 KiB of the receiver's answer.
 func TestSecurityPrivateTargetsNeedTheirOwnPermission(t *testing.T) {
 	dir := t.TempDir()
-	plain := createClient(t, dir, "plain", "system.Webhook:* profile.Customer:*")
-	plainID, plainSecret := plain.ClientID, plain.ClientSecret
-	full := createClient(t, dir, "full", "*")
-	fullID, fullSecret := full.ClientID, full.ClientSecret
+	plainC := createClient(t, dir, "plain", "system.Webhook:* profile.Customer:*")
+	plainID, plainSecret := plainC.ClientID, plainC.ClientSecret
+	fullC := createClient(t, dir, "full", "*")
+	fullID, fullSecret := fullC.ClientID, fullC.ClientSecret
 	p := serve(t, dir,
 		"JQLGATE_BOOTSTRAP_CLIENT_ID="+adminID, "JQLGATE_BOOTSTRAP_CLIENT_SECRET="+adminSecret,
 		"JQLGATE_WEBHOOK_ALLOW_CIDRS=127.0.0.0/8", "JQLGATE_RATE_LIMIT=100000", "JQLGATE_RATE_BURST=100000")
