@@ -28,6 +28,7 @@ var serveOptions = append([]option{
 	{flag: "secret-key", env: "JQLGATE_SECRET_KEY", def: "", usage: "base64 of the 32-byte master key sealing webhook secrets at rest; required with MONGODB_URI, generated into <data-dir>/secret.key otherwise", secret: true},
 	{flag: "webhook-allow-cidrs", env: "JQLGATE_WEBHOOK_ALLOW_CIDRS", def: "", usage: "comma-separated ranges webhooks may reach although private, loopback or reserved"},
 	{flag: "webhook-require-https", env: "JQLGATE_WEBHOOK_REQUIRE_HTTPS", def: "false", usage: "refuse plain http webhook URLs"},
+	{flag: "public-url", env: "JQLGATE_PUBLIC_URL", def: "", usage: "public base URL of this server; webhooks then carry entityUrl and X-Webhook-Entity-Url, <public-url>/console/records/<namespace>/<id>; empty omits them"},
 	{flag: "node-id", env: "JQLGATE_NODE_ID", def: "", usage: "this process's name for its deliveries in the store: stable across restarts, unique per process (default <hostname>/<addr>)"},
 	{flag: "dispatcher-workers", env: "JQLGATE_DISPATCHER_WORKERS", def: "64", usage: "webhook delivery attempts in flight at once"},
 	{flag: "takeover-after", env: "JQLGATE_TAKEOVER_AFTER", def: "30s", usage: "adopt another process's deliveries once its heartbeat is this old; 0 never adopts"},

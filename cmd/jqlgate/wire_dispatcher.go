@@ -119,7 +119,7 @@ func wireDispatcher(ctx context.Context, a *app, cfg serveConfig) error {
 	d := dispatcher.New(dispatcher.Config{
 		Store: store, Source: a.subscriptions, Disabler: a.subscriptions,
 		Node: cfg.Dispatcher.NodeID, Workers: cfg.Dispatcher.Workers, Policy: cfg.Webhook.Policy,
-		Version: version, Registry: a.metrics, Logger: a.logger,
+		Version: version, Registry: a.metrics, Logger: a.logger, PublicURL: cfg.Webhook.PublicURL,
 		TakeoverAfter: orNever(cfg.Dispatcher.TakeoverAfter), RetryHorizon: orNever(cfg.Dispatcher.RetryHorizon),
 		DisableAfterFailures: countOrNever(cfg.Dispatcher.DisableAfterFailures),
 		DisableAfter:         orNever(cfg.Dispatcher.DisableAfter),

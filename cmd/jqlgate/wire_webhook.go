@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,6 +38,9 @@ type webhookConfig struct {
 	SecretKey string
 	// Policy is which receiver URLs and addresses webhooks may use.
 	Policy jqlgate.AddrPolicy
+	// PublicURL is the server's public base URL, for webhooks' entityUrl
+	// ("" omits it).
+	PublicURL string
 }
 
 func parseWebhookConfig(s *optionSet) (webhookConfig, error) {
@@ -49,7 +53,22 @@ func parseWebhookConfig(s *optionSet) (webhookConfig, error) {
 	if c.Policy.RequireHTTPS, err = s.bool("webhook-require-https"); err != nil {
 		return c, err
 	}
-	return c, nil
+	c.PublicURL, err = parsePublicURL(s.str("public-url"))
+	return c, err
+}
+
+// parsePublicURL checks --public-url: empty, or an absolute http(s) URL
+// with no query or fragment. It is returned without a trailing slash.
+func parsePublicURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("--public-url: %q is not an http(s) base URL such as https://api.example.com (no query, fragment or user)", raw)
+	}
+	return strings.TrimRight(raw, "/"), nil
 }
 
 // loadSecretKey returns the master key that seals webhook secrets: the

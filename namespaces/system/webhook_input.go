@@ -57,6 +57,8 @@ var setters = map[string]setter{
 	"maxInFlight":        setMaxInFlight,
 	"rateLimitPerSecond": setRateLimit,
 	"filter":             setFilter,
+	"signatureScheme":    setSignatureScheme,
+	"bodySignature":      setBodySignature,
 }
 
 // subscriptionFields are the names of every settable field, sorted.
