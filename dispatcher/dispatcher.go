@@ -59,6 +59,9 @@ type Config struct {
 	MaxPerHost  int
 	// Version goes into the User-Agent, "jqlgate/<version>".
 	Version string
+	// PublicURL is the base URL where records can be read; when set, each
+	// webhook carries the record's entityUrl (see EntityURL).
+	PublicURL string
 	// Registry receives the dispatcher's metrics; nil registers none.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger

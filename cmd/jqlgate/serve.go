@@ -30,6 +30,7 @@ var serveOptions = append([]option{
 	{flag: "webhook-allow-cidrs", env: "JQLGATE_WEBHOOK_ALLOW_CIDRS", def: "", usage: "comma-separated ranges webhooks may reach although private, loopback or reserved"},
 	{flag: "webhook-require-https", env: "JQLGATE_WEBHOOK_REQUIRE_HTTPS", def: "false", usage: "refuse plain http webhook URLs"},
 	{flag: "max-subscriptions-per-owner", env: "JQLGATE_MAX_SUBSCRIPTIONS_PER_OWNER", def: "100", usage: "most webhook subscriptions one client, API key or user may have; 0 does not cap"},
+	{flag: "public-url", env: "JQLGATE_PUBLIC_URL", def: "", usage: "public base URL of this server; webhooks then carry entityUrl and X-Webhook-Entity-Url, <public-url>/console/records/<namespace>/<id>; empty omits them"},
 	{flag: "node-id", env: "JQLGATE_NODE_ID", def: "", usage: "this process's name for its deliveries in the store: stable across restarts, unique per process (default <hostname>/<addr>)"},
 	{flag: "dispatcher-workers", env: "JQLGATE_DISPATCHER_WORKERS", def: "64", usage: "webhook delivery attempts in flight at once"},
 	{flag: "dispatcher-max-per-owner", env: "JQLGATE_DISPATCHER_MAX_PER_OWNER", def: "0", usage: "delivery attempts in flight at once for one owner's webhooks; 0: a quarter of the workers"},

@@ -132,7 +132,7 @@ func wireDispatcher(ctx context.Context, a *app, cfg serveConfig) error {
 		Owners: &ownerResolver{store: mongodb.NewAuthStore(a.db.Database), external: cfg.Auth.External.JWKSURL != "" || cfg.Auth.External.IntrospectionURL != ""},
 		Node:   cfg.Dispatcher.NodeID, Workers: cfg.Dispatcher.Workers, Policy: cfg.Webhook.Policy,
 		MaxPerOwner: cfg.Dispatcher.MaxPerOwner, MaxPerHost: cfg.Dispatcher.MaxPerHost,
-		Version: version, Registry: a.metrics, Logger: a.logger,
+		Version: version, Registry: a.metrics, Logger: a.logger, PublicURL: cfg.Webhook.PublicURL,
 		TakeoverAfter: orNever(cfg.Dispatcher.TakeoverAfter), RetryHorizon: orNever(cfg.Dispatcher.RetryHorizon),
 		DisableAfterFailures: countOrNever(cfg.Dispatcher.DisableAfterFailures),
 		DisableAfter:         orNever(cfg.Dispatcher.DisableAfter),

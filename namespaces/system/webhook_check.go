@@ -35,6 +35,7 @@ func (w *webhooks) checkForm(r *reader, sub *jqlgate.Subscription) {
 	if _, ok := sub.Headers["Authorization"]; ok && (sub.BasicAuth != nil || sub.OAuth2 != nil) {
 		r.fail("headers.Authorization", "can't be set together with basicAuth or oauth2")
 	}
+	checkSigning(r, sub)
 	if sub.OAuth2 != nil && !r.failed("oauth2.tokenUrl") {
 		_, err := w.Policy.CheckURL("oauth2.tokenUrl", sub.OAuth2.TokenURL)
 		r.merge(err)

@@ -64,6 +64,8 @@ var setters = map[string]setter{
 	"rateLimitPerSecond": setRateLimit,
 	"filter":             setFilter,
 	"trustedSite":        setTrustedSite,
+	"signatureScheme":    setSignatureScheme,
+	"bodySignature":      setBodySignature,
 }
 
 // subscriptionFields are the names of every settable field, sorted.
