@@ -88,13 +88,6 @@ func randomSecret(t *testing.T, n int) string {
 	return "whsec_" + base64.StdEncoding.EncodeToString(b)
 }
 
-func wantFieldError(t *testing.T, a answer, status int, field string) {
-	t.Helper()
-	if a.HTTPStatus != status || a.Status != "ERROR" || len(a.Errors) == 0 || a.Errors[0].Field != field {
-		t.Errorf("got %d %s, want %d with an error on %s", a.HTTPStatus, a.Raw, status, field)
-	}
-}
-
 // AccuLynx (item 6) and Etlworks' entity URL (item 5): every JSON body
 // carries subscriptionId, and entityUrl when --public-url is set, which
 // X-Webhook-Entity-Url repeats; the official library verifies it.
@@ -222,7 +215,7 @@ func TestSecuritySeedPayloadEtlworksFormGETAndUserSecret(t *testing.T) {
 		}
 		for name, secret := range weak {
 			a := subscribeAt(p, tok, "Weak "+name, formSrv.URL+"/weak", map[string]any{"secret": secret})
-			wantFieldError(t, a, 400, "secret")
+			wantFieldError(t, "the request", a, 400, "secret")
 			if strings.Contains(a.Raw, secret) {
 				t.Errorf("%s: the answer repeats the secret: %s", name, a.Raw)
 			}
@@ -233,7 +226,7 @@ func TestSecuritySeedPayloadEtlworksFormGETAndUserSecret(t *testing.T) {
 		rotate := func(secret any) answer {
 			return p.jql(map[string]any{"__meta__": meta("system.Webhook", "controller", "rotateWebhookSecret", tok), "id": form.ID, "secret": secret})
 		}
-		wantFieldError(t, rotate("whsec_"+base64.StdEncoding.EncodeToString([]byte("passwordpasswordpassword"))), 400, "secret")
+		wantFieldError(t, "the request", rotate("whsec_"+base64.StdEncoding.EncodeToString([]byte("passwordpasswordpassword"))), 400, "secret")
 		next := randomSecret(t, 48)
 		var r struct{ Secret string }
 		rotate(next).must(t).decode(t, &r)
@@ -267,9 +260,9 @@ func TestSecuritySeedPayloadBodySignature(t *testing.T) {
 	et := mustSubscribe(t, p, tok, "Etlworks", etlSrv.URL, map[string]any{
 		"contentType":   "application/x-www-form-urlencoded",
 		"bodySignature": map[string]any{"header": "X-Etl-Webhook-Signature", "algorithm": "sha1"}})
-	wantFieldError(t, subscribeAt(p, tok, "Bad", defSrv.URL+"/x", map[string]any{"bodySignature": map[string]any{"algorithm": "md5"}}), 400, "bodySignature.algorithm")
-	wantFieldError(t, subscribeAt(p, tok, "Bad", defSrv.URL+"/x", map[string]any{"bodySignature": map[string]any{"header": "webhook-signature"}}), 400, "bodySignature.header")
-	wantFieldError(t, subscribeAt(p, tok, "Bad", defSrv.URL+"/x", map[string]any{"bodySignature": true, "signatureScheme": "v1a"}), 400, "bodySignature")
+	wantFieldError(t, "the request", subscribeAt(p, tok, "Bad", defSrv.URL+"/x", map[string]any{"bodySignature": map[string]any{"algorithm": "md5"}}), 400, "bodySignature.algorithm")
+	wantFieldError(t, "the request", subscribeAt(p, tok, "Bad", defSrv.URL+"/x", map[string]any{"bodySignature": map[string]any{"header": "webhook-signature"}}), 400, "bodySignature.header")
+	wantFieldError(t, "the request", subscribeAt(p, tok, "Bad", defSrv.URL+"/x", map[string]any{"bodySignature": true, "signatureScheme": "v1a"}), 400, "bodySignature")
 
 	createCustomerAs(t, p, tok, "Ada Lovelace")
 	hexMAC := func(h func() hash.Hash, secret string, body []byte) string {
@@ -329,7 +322,7 @@ func TestSecuritySeedPayloadV1aEd25519(t *testing.T) {
 		t.Errorf("getWebhookSecret = %+v, want only the public key %s", sec, s.Secret)
 	}
 	v1 := mustSubscribe(t, p, tok, "Migrating", migSrv.URL, nil)
-	wantFieldError(t, p.jql(map[string]any{"__meta__": meta("system.Webhook", "controller", "updateWebhook", tok), "id": v1.ID, "signatureScheme": "v1a"}), 400, "signatureScheme")
+	wantFieldError(t, "the request", p.jql(map[string]any{"__meta__": meta("system.Webhook", "controller", "updateWebhook", tok), "id": v1.ID, "signatureScheme": "v1a"}), 400, "signatureScheme")
 
 	createCustomerAs(t, p, tok, "Ada Lovelace")
 	got := rc.waitFor(t, 1, 30*time.Second)[0]
