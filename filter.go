@@ -56,7 +56,7 @@ func ParseFilter(field string, filter map[string]any) ([]Condition, error) {
 	for _, k := range keys {
 		c, err := parseCondition(k, filter[k])
 		if err != nil {
-			problems = append(problems, FieldError{Field: field + "." + k, Message: err.Error()})
+			problems = append(problems, FieldError{Field: field + "." + k, Message: field + "." + k + " " + err.Error()})
 			continue
 		}
 		conds = append(conds, c)
@@ -72,11 +72,11 @@ func parseCondition(key string, v any) (Condition, error) {
 	if i := strings.LastIndex(key, "__"); i >= 0 {
 		name, op = key[:i], key[i+2:]
 		if !lookups[op] {
-			return Condition{}, fmt.Errorf("unknown lookup %q", "__"+op)
+			return Condition{}, fmt.Errorf("uses an unknown lookup %q: use one of __ne, __gt, __gte, __lt, __lte, __in, __contains, __icontains, __startswith, __endswith, __isnull", "__"+op)
 		}
 	}
 	if name == "" || strings.HasPrefix(name, "$") || strings.Contains(name, "__") {
-		return Condition{}, fmt.Errorf("invalid field name %q", name)
+		return Condition{}, fmt.Errorf("does not name a field: write field or field__lookup, as age__gte")
 	}
 	val, err := conditionValue(op, v)
 	if err != nil {
@@ -100,6 +100,9 @@ func conditionValue(op string, v any) (any, error) {
 		if v == nil {
 			return nil, fmt.Errorf("must not be null")
 		}
+	}
+	if _, ok := v.(map[string]any); ok {
+		return nil, fmt.Errorf("must be a string, number, boolean or null, not an object: write a comparison as a lookup such as age__gt, not as an operator object")
 	}
 	if !isScalar(v) {
 		return nil, fmt.Errorf("must be a string, number, boolean or null, not %s", kindOf(v))
@@ -154,7 +157,7 @@ func kindOf(v any) string {
 	case []any:
 		return "a list"
 	}
-	return fmt.Sprintf("%T", v)
+	return "a value of an unsupported type"
 }
 
 // MatchConditions reports whether data satisfies every condition. A field

@@ -72,8 +72,9 @@ func (d *Dispatcher) send(ctx context.Context, t *target, dl *delivery) (*jqlgat
 	actx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
 	req, body, err := d.buildRequest(actx, t, dl, now)
+	var siteHeaders []string
 	if err == nil {
-		err = authorize(req, t)
+		siteHeaders, err = d.authorizeTarget(req, t)
 	}
 	if err != nil {
 		a.Error = err.Error()
@@ -81,13 +82,18 @@ func (d *Dispatcher) send(ctx context.Context, t *target, dl *delivery) (*jqlgat
 	}
 	a.URL = req.URL.String()
 	a.RequestHeaders = redactHeaders(req.Header, t.sub)
+	redactNames(a.RequestHeaders, siteHeaders)
 	if dl.attempt == 1 {
 		// Every attempt sends the same body; keeping it once keeps the
 		// hot path's inserts small.
 		a.RequestBody = capString(body)
 	}
 	start := time.Now()
-	resp, err := d.client.Do(req)
+	client := d.client
+	if t.sub.PublicOnly {
+		client = d.publicClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		a.Duration = time.Since(start)
 		a.Error = err.Error()

@@ -30,6 +30,9 @@ func (s *Server) jql(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.checkCookieOrigin(r, &env.Meta); err != nil {
+		return err
+	}
 	p, err := s.authorize(ctx, c, &env.Meta)
 	if err != nil {
 		return err
@@ -67,11 +70,26 @@ func (s *Server) readEnvelope(c echo.Context) (*jqlgate.Envelope, error) {
 	return env, err
 }
 
-// checkContentType accepts application/json (charset utf-8 if given), and
-// a missing type, which curl-style clients often leave out.
+// checkCookieOrigin refuses a cross-origin request that the jwt cookie
+// would authenticate: a browser attaches the cookie to requests other
+// sites' pages make, so only the server's own origin (or an allowed one)
+// may use it. Public intents use no token and are not checked.
+func (s *Server) checkCookieOrigin(r *http.Request, meta *jqlgate.Meta) error {
+	if s.Public != nil && s.Public(meta.Namespace, meta.Intent) {
+		return nil
+	}
+	if !cookieAuthenticated(r, meta) {
+		return nil
+	}
+	return s.origins.check(r)
+}
+
+// checkContentType accepts only application/json (charset utf-8 if
+// given). A missing type is refused too: a browser sends a body without
+// one, or as text/plain, from any site's page without asking first.
 func checkContentType(ct string) error {
 	if ct == "" {
-		return nil
+		return jqlgate.Errorf(jqlgate.EUNSUPPORTED, "The Content-Type header is missing: send application/json.")
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err == nil && mt == "application/json" {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -44,6 +43,10 @@ type Server struct {
 	Authenticator Authenticator
 	// Limits bound each request; zero fields take DefaultLimits.
 	Limits Limits
+	// AllowedOrigins are origins (scheme://host[:port]) besides the
+	// request's own host whose pages may send requests the jwt cookie
+	// authenticates. Check them with CheckOrigins first.
+	AllowedOrigins []string
 	// Metrics is the registry the gateway's collectors join and /metrics
 	// serves; nil uses a registry of its own.
 	Metrics *prometheus.Registry
@@ -55,6 +58,7 @@ type Server struct {
 	once       sync.Once
 	lim        Limits
 	limiter    *limiter
+	origins    *originGuard
 	metrics    *metrics
 	metricsOut http.Handler
 }
@@ -68,14 +72,7 @@ func NewServer(addr string, logger *slog.Logger, ready func(ctx context.Context)
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect() // headers are client-controlled; trust none by default
 	e.Validator = schemas.Default()
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
-		Generator: func() string { return jqlgate.NewID("req") },
-		RequestIDHandler: func(c echo.Context, id string) {
-			r := c.Request()
-			c.SetRequest(r.WithContext(jqlgate.NewContextWithRequestID(r.Context(), id)))
-		},
-	}))
-	e.Use(s.logRequests)
+	e.Use(securityHeaders, requestID, s.logRequests)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.POST("/jql", s.jql, s.setupFirst, s.instrument)
@@ -88,6 +85,11 @@ func (s *Server) setup() {
 	s.once.Do(func() {
 		s.lim = s.Limits.withDefaults()
 		s.limiter = newLimiter(s.lim.Rate, s.lim.Burst)
+		var err error
+		if s.origins, err = newOriginGuard(s.AllowedOrigins); err != nil {
+			s.Logger.Error("allowed origins ignored", "error", err.Error())
+			s.origins, _ = newOriginGuard(nil)
+		}
 		reg := s.Metrics
 		if reg == nil {
 			reg = prometheus.NewRegistry()
@@ -178,7 +180,8 @@ func (s *Server) readyz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "store": "ok"})
 }
 
-// logRequests logs one line per request with its request id.
+// logRequests logs one line per request with its request id: at info,
+// except health and readiness probes, which are debug.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -187,11 +190,15 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		r := c.Request()
-		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		level := logLevel(r)
+		if !s.Logger.Enabled(r.Context(), level) {
+			return nil
+		}
+		s.Logger.LogAttrs(r.Context(), level, "request",
 			slog.Group("request",
 				slog.String("id", jqlgate.RequestIDFromContext(r.Context())),
 				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("path", loggedPath(r.URL.Path)),
 				slog.String("remote", c.RealIP()),
 			),
 			slog.Int("status", c.Response().Status),

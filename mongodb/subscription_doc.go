@@ -39,9 +39,21 @@ type subscriptionDoc struct {
 	RateLimit      float64       `bson:"rateLimitPerSecond,omitempty"`
 	Filter         string        `bson:"filter,omitempty"`
 	Ordered        bool          `bson:"ordered"`
+	TrustedSite    string        `bson:"trustedSite,omitempty"`
+	PublicOnly     bool          `bson:"publicOnly,omitempty"`
 	Secrets        []secretDoc   `bson:"secrets"`
 	CreatedAt      time.Time     `bson:"createdAt"`
 	UpdatedAt      time.Time     `bson:"updatedAt"`
+
+	// Scheme is the signature scheme; "" (documents from before it) is
+	// v1. With v1a, Secrets hold sealed whsk_ signing keys.
+	Scheme        string            `bson:"signatureScheme,omitempty"`
+	BodySignature *bodySignatureDoc `bson:"bodySignature,omitempty"`
+}
+
+type bodySignatureDoc struct {
+	Header    string `bson:"header"`
+	Algorithm string `bson:"algorithm"`
 }
 
 // headerDoc is one custom header. Values are sealed (any of them may carry
@@ -88,7 +100,11 @@ func (s *SubscriptionStore) toDoc(sub *jqlgate.Subscription) (*subscriptionDoc, 
 		Enabled: sub.Enabled, DisabledReason: sub.DisabledReason, SecretHeaders: sub.SecretHeaders,
 		RetryPreset: sub.RetryPolicy.Preset, RetryMillis: durationsToMillis(sub.RetryPolicy.Schedule),
 		TimeoutSeconds: sub.TimeoutSeconds, MaxInFlight: sub.MaxInFlight, RateLimit: sub.RateLimitPerSecond,
-		Ordered: sub.Ordered, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt,
+		Ordered: sub.Ordered, PublicOnly: sub.PublicOnly, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt,
+		TrustedSite: sub.TrustedSite, Scheme: sub.SignatureScheme,
+	}
+	if b := sub.BodySignature; b != nil {
+		d.BodySignature = &bodySignatureDoc{Header: b.Header, Algorithm: b.Algorithm}
 	}
 	var err error
 	if d.Metadata, err = jsonText(sub.Metadata); err != nil {
@@ -112,7 +128,7 @@ func (s *SubscriptionStore) sealSecrets(sub *jqlgate.Subscription, d *subscripti
 			return err
 		}
 	}
-	if d.Headers, err = s.sealHeaders(sub.ID, sub.Headers); err != nil {
+	if d.Headers, err = sealHeaders(s.sealer, sub.Headers, func(name string) string { return headerContext(sub.ID, name) }); err != nil {
 		return err
 	}
 	if b := sub.BasicAuth; b != nil {
@@ -137,7 +153,14 @@ func (s *SubscriptionStore) fromDoc(d *subscriptionDoc) (*jqlgate.Subscription, 
 		Enabled: d.Enabled, DisabledReason: d.DisabledReason, SecretHeaders: d.SecretHeaders,
 		RetryPolicy:    jqlgate.RetryPolicy{Preset: d.RetryPreset, Schedule: millisToDurations(d.RetryMillis)},
 		TimeoutSeconds: d.TimeoutSeconds, MaxInFlight: d.MaxInFlight, RateLimitPerSecond: d.RateLimit,
-		Ordered: d.Ordered, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
+		Ordered: d.Ordered, PublicOnly: d.PublicOnly, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
+		TrustedSite: d.TrustedSite, SignatureScheme: d.Scheme,
+	}
+	if sub.SignatureScheme == "" {
+		sub.SignatureScheme = jqlgate.SchemeV1
+	}
+	if b := d.BodySignature; b != nil {
+		sub.BodySignature = &jqlgate.BodySignature{Header: b.Header, Algorithm: b.Algorithm}
 	}
 	var err error
 	if sub.Metadata, err = jsonObject(d.Metadata); err != nil {
@@ -161,7 +184,7 @@ func (s *SubscriptionStore) openSecrets(d *subscriptionDoc, sub *jqlgate.Subscri
 			return err
 		}
 	}
-	if sub.Headers, err = s.openHeaders(d.ID, d.Headers); err != nil {
+	if sub.Headers, err = openHeaders(s.sealer, d.Headers, func(name string) string { return headerContext(d.ID, name) }); err != nil {
 		return err
 	}
 	if b := d.BasicAuth; b != nil {
@@ -179,12 +202,12 @@ func (s *SubscriptionStore) openSecrets(d *subscriptionDoc, sub *jqlgate.Subscri
 	return nil
 }
 
-// sealHeaders returns the custom headers as stored, sorted by name, each
-// value sealed to its subscription and header name.
-func (s *SubscriptionStore) sealHeaders(id string, h map[string]string) ([]headerDoc, error) {
+// sealHeaders returns headers as stored, sorted by name, each value sealed
+// to the context seal gives its name (its owner document and the name).
+func sealHeaders(sealer *Sealer, h map[string]string, context func(name string) string) ([]headerDoc, error) {
 	out := make([]headerDoc, 0, len(h))
 	for k, v := range h {
-		sealed, err := s.sealer.Seal(v, headerContext(id, k))
+		sealed, err := sealer.Seal(v, context(k))
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +217,9 @@ func (s *SubscriptionStore) sealHeaders(id string, h map[string]string) ([]heade
 	return out, nil
 }
 
-func (s *SubscriptionStore) openHeaders(id string, h []headerDoc) (map[string]string, error) {
+// openHeaders opens headers stored by sealHeaders (and, for documents
+// written before values were sealed, takes unsealed ones as they are).
+func openHeaders(sealer *Sealer, h []headerDoc, context func(name string) string) (map[string]string, error) {
 	if len(h) == 0 {
 		return nil, nil
 	}
@@ -203,7 +228,7 @@ func (s *SubscriptionStore) openHeaders(id string, h []headerDoc) (map[string]st
 		v := e.Value
 		if e.Sealed {
 			var err error
-			if v, err = s.sealer.Open(e.Value, headerContext(id, e.Name)); err != nil {
+			if v, err = sealer.Open(e.Value, context(e.Name)); err != nil {
 				return nil, err
 			}
 		}

@@ -179,7 +179,11 @@ func normalize(v any) (any, error) {
 		if i, err := x.Int64(); err == nil {
 			return i, nil
 		}
-		return x.Float64()
+		f, err := x.Float64()
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, fmt.Errorf("holds the number %s, which is out of range (at most about 1.8e308)", truncate(x.String()))
+		}
+		return f, nil
 	}
 	return v, nil
 }

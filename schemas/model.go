@@ -38,6 +38,17 @@ const (
 	ActionDelete = "delete"
 )
 
+// CollectionPrefix starts every model collection. jqlgate's own
+// collections (auth_*, subscriptions, events, attempts, nodes, meta, …)
+// never start with it, so no schema file can name one of them and read or
+// write its documents through a model namespace.
+const CollectionPrefix = "model_"
+
+// ReservedApp is the app of jqlgate's own controller namespaces
+// (system.Webhook, system.User, system.Schema): no schema file may declare
+// a model in it.
+const ReservedApp = "system"
+
 // reserved names can't be declared: the system fields, and pk (id's alias
 // in ordering).
 var reserved = []string{FieldID, FieldCreatedAt, FieldUpdatedAt, "pk", "_id"}
@@ -55,7 +66,10 @@ type Model struct {
 	// IDPrefix starts every record id ("cus" gives "cus_…"); by default
 	// the first three letters of the model name, lower-cased.
 	IDPrefix string `json:"idPrefix,omitempty" yaml:"idPrefix"`
-	// Collection is the store collection; by default derived from Namespace.
+	// Collection is the store collection: by default "model_" and the
+	// namespace lower-cased with "_" for ".", so profile.Customer keeps its
+	// data in model_profile_customer. An explicit one must start with
+	// CollectionPrefix too.
 	Collection string      `json:"collection,omitempty" yaml:"collection"`
 	Fields     []Field     `json:"fields" yaml:"fields"`
 	Indexes    []IndexSpec `json:"indexes,omitempty" yaml:"indexes"`
@@ -175,6 +189,9 @@ func (m *Model) check() error {
 	if !jqlgate.ValidNamespace(m.Namespace) {
 		return fmt.Errorf("namespace: %q is not of the form app.Model", m.Namespace)
 	}
+	if app, _, _ := strings.Cut(m.Namespace, "."); strings.EqualFold(app, ReservedApp) {
+		return fmt.Errorf("namespace: %q is reserved: the %s app holds jqlgate's own namespaces; choose another app name", m.Namespace, ReservedApp)
+	}
 	if err := m.checkNames(); err != nil {
 		return err
 	}
@@ -204,10 +221,13 @@ func (m *Model) checkNames() error {
 		return fmt.Errorf("idPrefix: %q must be 1 to 12 lower-case letters", m.IDPrefix)
 	}
 	if m.Collection == "" {
-		m.Collection = "model_" + strings.ToLower(strings.ReplaceAll(m.Namespace, ".", "_"))
+		m.Collection = CollectionPrefix + strings.ToLower(strings.ReplaceAll(m.Namespace, ".", "_"))
 	}
 	if !fieldNameRE.MatchString(m.Collection) {
 		return fmt.Errorf("collection: %q must be letters, digits and underscores", m.Collection)
+	}
+	if !strings.HasPrefix(m.Collection, CollectionPrefix) || len(m.Collection) == len(CollectionPrefix) {
+		return fmt.Errorf("collection: %q must start with %q (model collections never share a name with jqlgate's own)", m.Collection, CollectionPrefix)
 	}
 	if len(m.Fields) == 0 {
 		return fmt.Errorf("fields: at least one field is required")

@@ -57,6 +57,11 @@ func TestParseModelErrors(t *testing.T) {
 		{"search non-string", "a.yaml", "namespace: a.B\nfields: [{name: x, type: integer, searchable: true}]\n", "searchable"},
 		{"reference without ref", "a.yaml", "namespace: a.B\nfields: [{name: x, type: reference}]\n", "ref:"},
 		{"empty", "a.yaml", "", "empty"},
+		{"internal collection", "a.yaml", "namespace: evil.Users\ncollection: auth_users\nfields: [{name: x, type: string}]\n", `collection: "auth_users" must start with "model_"`},
+		{"internal collection subscriptions", "a.yaml", "namespace: evil.Subs\ncollection: subscriptions\nfields: [{name: x, type: string}]\n", `must start with "model_"`},
+		{"bare prefix", "a.yaml", "namespace: a.B\ncollection: model_\nfields: [{name: x, type: string}]\n", `must start with "model_"`},
+		{"system app", "a.yaml", "namespace: system.Webhook\nfields: [{name: x, type: string}]\n", "is reserved"},
+		{"system app any case", "a.json", `{"namespace":"sYSTEM.Thing","fields":[{"name":"x","type":"string"}]}`, "is reserved"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

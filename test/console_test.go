@@ -52,8 +52,8 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// createUser runs `jqlgate user create` before serve takes the data dir.
-func createUser(t testing.TB, dir, name, scope string) {
+// createConsoleUser runs `jqlgate user create` before serve takes the data dir.
+func createConsoleUser(t testing.TB, dir, name, scope string) {
 	t.Helper()
 	cmd := exec.Command(binary, "user", "create", "--username", name, "--scope", scope, "--data-dir", dir)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
@@ -245,8 +245,8 @@ const hostileBody = `<script>window.pwned=1</script><img src=x onerror="window.p
 func TestConsoleBrowser(t *testing.T) {
 	browserPath(t)
 	dir := t.TempDir()
-	createUser(t, dir, "admin", "*")
-	createUser(t, dir, "alice", "system.Webhook:subscribeToWebhook system.Webhook:listWebhooks system.Webhook:getWebhook "+
+	createConsoleUser(t, dir, "admin", "*")
+	createConsoleUser(t, dir, "alice", "system.Webhook:subscribeToWebhook system.Webhook:listWebhooks system.Webhook:getWebhook "+
 		"system.Webhook:getWebhookLogs system.Webhook:getWebhookQueue system.Webhook:listEvents profile.Customer:retrieve")
 	p := serve(t, dir, "JQLGATE_WEBHOOK_ALLOW_CIDRS=127.0.0.0/8")
 	ok := newSwitchReceiver(t, http.StatusOK, hostileBody)
@@ -412,7 +412,7 @@ func TestConsoleHeaders(t *testing.T) {
 //	go test ./test/ -run '^$' -bench BenchmarkConsolePages -benchtime 20x
 func BenchmarkConsolePages(b *testing.B) {
 	dir := b.TempDir()
-	createUser(b, dir, "admin", "*")
+	createConsoleUser(b, dir, "admin", "*")
 	p := serve(b, dir, "JQLGATE_WEBHOOK_ALLOW_CIDRS=127.0.0.0/8", "JQLGATE_RATE_LIMIT=-1")
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }))
 	defer rcv.Close()

@@ -24,13 +24,17 @@ var serveOptions = append([]option{
 	{flag: "request-timeout", env: "JQLGATE_REQUEST_TIMEOUT", def: "30s", usage: "how long one JQL request may take, body read included"},
 	{flag: "rate-limit", env: "JQLGATE_RATE_LIMIT", def: "200", usage: "JQL requests per second per client (by principal, or by IP before auth); negative disables"},
 	{flag: "rate-burst", env: "JQLGATE_RATE_BURST", def: "400", usage: "requests a client may burst above --rate-limit"},
+	{flag: "allowed-origins", env: "JQLGATE_ALLOWED_ORIGINS", def: "", usage: "comma-separated origins (scheme://host[:port]) besides the server's own whose pages may send /jql requests authenticated by the jwt cookie"},
 	{flag: "schema-dir", env: "JQLGATE_SCHEMA_DIR", def: "", usage: "directory of model schema files (.json, .yaml) loaded besides the built-in ones"},
 	{flag: "secret-key", env: "JQLGATE_SECRET_KEY", def: "", usage: "base64 of the 32-byte master key sealing webhook secrets at rest; required with MONGODB_URI, generated into <data-dir>/secret.key otherwise", secret: true},
 	{flag: "webhook-allow-cidrs", env: "JQLGATE_WEBHOOK_ALLOW_CIDRS", def: "", usage: "comma-separated ranges webhooks may reach although private, loopback or reserved"},
 	{flag: "webhook-require-https", env: "JQLGATE_WEBHOOK_REQUIRE_HTTPS", def: "false", usage: "refuse plain http webhook URLs"},
 	{flag: "max-subscriptions-per-owner", env: "JQLGATE_MAX_SUBSCRIPTIONS_PER_OWNER", def: "100", usage: "most webhook subscriptions one client, API key or user may have; 0 does not cap"},
+	{flag: "public-url", env: "JQLGATE_PUBLIC_URL", def: "", usage: "public base URL of this server; webhooks then carry entityUrl and X-Webhook-Entity-Url, <public-url>/console/records/<namespace>/<id>; empty omits them"},
 	{flag: "node-id", env: "JQLGATE_NODE_ID", def: "", usage: "this process's name for its deliveries in the store: stable across restarts, unique per process (default <hostname>/<addr>)"},
 	{flag: "dispatcher-workers", env: "JQLGATE_DISPATCHER_WORKERS", def: "64", usage: "webhook delivery attempts in flight at once"},
+	{flag: "dispatcher-max-per-owner", env: "JQLGATE_DISPATCHER_MAX_PER_OWNER", def: "0", usage: "delivery attempts in flight at once for one owner's webhooks; 0: a quarter of the workers"},
+	{flag: "dispatcher-max-per-host", env: "JQLGATE_DISPATCHER_MAX_PER_HOST", def: "0", usage: "delivery attempts in flight at once to one receiver host; 0: half of the workers"},
 	{flag: "takeover-after", env: "JQLGATE_TAKEOVER_AFTER", def: "30s", usage: "adopt another process's deliveries once its heartbeat is this old; 0 never adopts"},
 	{flag: "retry-horizon", env: "JQLGATE_RETRY_HORIZON", def: "2m", usage: "webhook retries due later than this stay only in the store until nearly due; 0 keeps them all in memory"},
 	{flag: "disable-after-failures", env: "JQLGATE_DISABLE_AFTER_FAILURES", def: "10", usage: "disable a webhook once this many of its deliveries in a row failed after every retry; 0 never"},
@@ -48,6 +52,7 @@ type serveConfig struct {
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 	Limits          gateway.Limits
+	AllowedOrigins  []string
 	SchemaDir       string
 	Webhook         webhookConfig
 	Dispatcher      dispatcherConfig
@@ -69,6 +74,9 @@ func parseServeConfig(s *optionSet) (serveConfig, error) {
 		return c, err
 	}
 	if c.Limits, err = parseLimits(s); err != nil {
+		return c, err
+	}
+	if c.AllowedOrigins, err = parseOrigins(s.str("allowed-origins")); err != nil {
 		return c, err
 	}
 	if c.Webhook, err = parseWebhookConfig(s); err != nil {
@@ -126,6 +134,8 @@ type app struct {
 	gatewayParts
 	// subscriptions is the webhook subscription store.
 	subscriptions *mongodb.SubscriptionStore
+	// sites is the trusted site store.
+	sites *mongodb.TrustedSiteStore
 	dispatcherParts
 	// unlock releases the embedded store's data dir lock.
 	unlock func()
@@ -160,6 +170,9 @@ func (a *app) wire(ctx context.Context, cfg serveConfig) error {
 	if a.subscriptions, err = openSubscriptions(ctx, cfg, a.db, a.logger); err != nil {
 		return err
 	}
+	if a.sites, err = openTrustedSites(ctx, cfg, a.db, a.logger); err != nil {
+		return err
+	}
 	wireGateway(a, cfg)
 	if err := wireAuth(ctx, a, cfg); err != nil {
 		return err
@@ -172,6 +185,7 @@ func (a *app) wire(ctx context.Context, cfg serveConfig) error {
 		return err
 	}
 	registerWebhook(a, cfg, a.mux, set, a.dispatcher)
+	registerTrustedSite(a, cfg, a.mux, a.dispatcher)
 	if err := wireConsole(a, cfg); err != nil {
 		return err
 	}

@@ -36,6 +36,7 @@ func wireGateway(a *app, cfg serveConfig) {
 	s.Public = a.mux.IsPublic
 	s.Known = a.mux.Has
 	s.Limits = cfg.Limits
+	s.AllowedOrigins = cfg.AllowedOrigins
 	s.Metrics = a.metrics
 }
 
@@ -60,6 +61,21 @@ func parseLimits(s *optionSet) (gateway.Limits, error) {
 		return l, fmt.Errorf("--request-timeout, --rate-limit and --rate-burst must not be zero")
 	}
 	return l, nil
+}
+
+// parseOrigins reads --allowed-origins: a comma-separated list of
+// scheme://host[:port].
+func parseOrigins(v string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(v, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	if err := gateway.CheckOrigins(out); err != nil {
+		return nil, fmt.Errorf("--allowed-origins: %w", err)
+	}
+	return out, nil
 }
 
 // parseSize reads a byte size such as 1048576, 512KiB, 1MiB or 1MB.

@@ -2,7 +2,6 @@ package model
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/schemas"
@@ -70,8 +69,11 @@ func (h *Handler) resolveID(ctx context.Context, uo map[string]any) (string, err
 	key := firstKey(uo)
 	if key == schemas.FieldID || key == "pk" {
 		id, ok := uo[key].(string)
-		if !ok || !h.model.ValidID(id) {
-			return "", jqlgate.Invalid(field+"."+key, "%s is not a valid %s id.", fmt.Sprint(uo[key]), h.model.Namespace)
+		if !ok {
+			return "", jqlgate.Invalid(field+"."+key, "%s.%s must be a %s id string such as %s_…, not %s.", field, key, h.model.Namespace, h.model.IDPrefix, kindOf(uo[key]))
+		}
+		if !h.model.ValidID(id) {
+			return "", jqlgate.Invalid(field+"."+key, "%q is not a valid %s id: ids look like %s_ and 26 letters and digits.", truncate(id), h.model.Namespace, h.model.IDPrefix)
 		}
 		return id, nil
 	}
@@ -131,4 +133,29 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// kindOf names the JSON type of a value a client sent, for messages.
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	}
+	return "a number"
+}
+
+// truncate cuts a client's value to 40 bytes for a message.
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
 }

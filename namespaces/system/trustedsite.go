@@ -1,0 +1,278 @@
+package system
+
+import (
+	"context"
+	"net"
+	"time"
+
+	"github.com/jqlgate/jqlgate"
+	"github.com/jqlgate/jqlgate/namespaces"
+)
+
+// TrustedSiteNamespace is the namespace of trusted sites.
+const TrustedSiteNamespace = "system.TrustedSite"
+
+// TrustedSiteStore keeps trusted sites. Every method but Create and Uses
+// is scoped to one owner: another owner's site is ENOTFOUND.
+type TrustedSiteStore interface {
+	// Create inserts site; the owner's other site of the same name is
+	// ECONFLICT.
+	Create(ctx context.Context, site *jqlgate.TrustedSite) error
+	GetOwned(ctx context.Context, owner, id string) (*jqlgate.TrustedSite, error)
+	List(ctx context.Context, q jqlgate.TrustedSiteQuery) ([]*jqlgate.TrustedSite, int, error)
+	Update(ctx context.Context, site *jqlgate.TrustedSite) error
+	Delete(ctx context.Context, owner, id string) error
+	// Uses lists the subscriptions that use site id.
+	Uses(ctx context.Context, id string) ([]jqlgate.SiteUse, error)
+}
+
+// SiteNotifier learns about every trusted site write, so the dispatcher
+// uses the new credentials at once.
+type SiteNotifier interface {
+	TrustedSiteChanged(ctx context.Context, id string)
+}
+
+// TrustedSiteDeps are what the system.TrustedSite handlers need.
+type TrustedSiteDeps struct {
+	Store TrustedSiteStore
+	// Notifier is told about every write; nil tells no one.
+	Notifier SiteNotifier
+	// Policy decides which base and token URLs are acceptable, as for
+	// webhook URLs.
+	Policy jqlgate.AddrPolicy
+	// Resolver resolves hosts; nil uses net.DefaultResolver.
+	Resolver Resolver
+	// Now is the clock; nil uses time.Now.
+	Now func() time.Time
+}
+
+// sites holds the system.TrustedSite handlers. It borrows the URL and
+// address checks of the webhook handlers.
+type sites struct {
+	TrustedSiteDeps
+	checks *webhooks
+}
+
+// RegisterTrustedSite registers every system.TrustedSite intent on m.
+func RegisterTrustedSite(m *namespaces.Mux, deps TrustedSiteDeps) {
+	if deps.Resolver == nil {
+		deps.Resolver = net.DefaultResolver
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	s := &sites{TrustedSiteDeps: deps, checks: &webhooks{WebhookDeps: WebhookDeps{Policy: deps.Policy, Resolver: deps.Resolver, Now: deps.Now}}}
+	routes := []struct {
+		intent string
+		fn     func(context.Context, *jqlgate.Command) (*jqlgate.Result, error)
+	}{
+		{"createTrustedSite", s.create},
+		{"listTrustedSites", s.list},
+		{"getTrustedSite", s.get},
+		{"updateTrustedSite", s.update},
+		{"deleteTrustedSite", s.delete},
+	}
+	for _, r := range routes {
+		m.HandleFunc(TrustedSiteNamespace, jqlgate.SchemaController, r.intent, r.fn, trustedSiteSpecs[r.intent])
+	}
+}
+
+func (s *sites) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
+
+func (s *sites) notify(ctx context.Context, id string) {
+	if s.Notifier != nil {
+		s.Notifier.TrustedSiteChanged(ctx, id)
+	}
+}
+
+// siteNotFound is the answer for a site the caller does not own or that
+// does not exist: the two are indistinguishable on purpose.
+func siteNotFound(field string, err error) error {
+	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
+		return &jqlgate.Error{Code: jqlgate.ENOTFOUND, Message: "Trusted site not found.", Field: field, Err: err}
+	}
+	return err
+}
+
+// nameTaken is the answer to a second site of the same name.
+func nameTaken(err error) error {
+	if jqlgate.ErrorCode(err) == jqlgate.ECONFLICT {
+		return &jqlgate.Error{Code: jqlgate.ECONFLICT, Field: "name", Err: err,
+			Message: "You already have a trusted site with this name."}
+	}
+	return err
+}
+
+// create makes a trusted site.
+func (s *sites) create(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	own, err := owner(cmd)
+	if err != nil {
+		return nil, err
+	}
+	site := &jqlgate.TrustedSite{Owner: own, PublicOnly: !cmd.Principal.Has(jqlgate.PermPrivateTargets)}
+	r := &reader{}
+	r.applySite(site, cmd.Fields, true)
+	if err := s.validate(ctx, cmd.Principal, r, site, true); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	site.ID = jqlgate.NewID("site")
+	site.CreatedAt, site.UpdatedAt = now, now
+	if err := s.Store.Create(ctx, site); err != nil {
+		return nil, nameTaken(err)
+	}
+	return &jqlgate.Result{Data: siteViewOf(site), Message: "Trusted site created.", Filtered: 1, Display: 1}, nil
+}
+
+// list answers one page of the caller's sites.
+func (s *sites) list(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	own, err := owner(cmd)
+	if err != nil {
+		return nil, err
+	}
+	q := jqlgate.TrustedSiteQuery{Owner: own, Limit: defaultListLimit}
+	r := &reader{}
+	r.unknown(cmd.Fields)
+	if l := cmd.Meta.Limit; l != nil {
+		q.Limit = r.integer("__meta__.limit", *l, 1, maxListLimit)
+	}
+	if o := cmd.Meta.Offset; o != nil {
+		q.Offset = r.integer("__meta__.offset", *o, 0, 1<<30)
+	}
+	if err := r.err(); err != nil {
+		return nil, err
+	}
+	list, total, err := s.Store.List(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	views := make([]*siteView, len(list))
+	for i, site := range list {
+		views[i] = siteViewOf(site)
+	}
+	return &jqlgate.Result{Data: views, Message: "Trusted sites listed.", Filtered: total, Display: len(views)}, nil
+}
+
+// owned reads the "id" field and returns the caller's site.
+func (s *sites) owned(ctx context.Context, cmd *jqlgate.Command, allowed ...string) (*jqlgate.TrustedSite, error) {
+	own, err := owner(cmd)
+	if err != nil {
+		return nil, err
+	}
+	r := &reader{}
+	r.unknown(cmd.Fields, append(allowed, "id")...)
+	id := r.required(cmd.Fields, "id")
+	if err := r.err(); err != nil {
+		return nil, err
+	}
+	site, err := s.Store.GetOwned(ctx, own, id)
+	return site, siteNotFound("id", err)
+}
+
+// get answers one of the caller's sites, with the subscriptions using it.
+func (s *sites) get(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	site, err := s.owned(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	uses, err := s.Store.Uses(ctx, site.ID)
+	if err != nil {
+		return nil, err
+	}
+	if uses == nil {
+		uses = []jqlgate.SiteUse{}
+	}
+	v := &siteDetail{siteView: siteViewOf(site), Subscriptions: uses}
+	return &jqlgate.Result{Data: v, Message: "Trusted site found.", Filtered: 1, Display: 1}, nil
+}
+
+// update changes a site. Its new credentials apply to every subscription
+// using it at once; a new base URL must still cover all their URLs.
+func (s *sites) update(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	site, err := s.owned(ctx, cmd, siteFields...)
+	if err != nil {
+		return nil, err
+	}
+	oldBase, oldToken := site.BaseURL, siteTokenURL(site)
+	r := &reader{}
+	r.applySite(site, cmd.Fields, false)
+	// Someone without PermPrivateTargets has every URL checked again, and
+	// the site then reaches public addresses only, as for subscriptions.
+	private := cmd.Principal.Has(jqlgate.PermPrivateTargets)
+	resolve := site.BaseURL != oldBase || siteTokenURL(site) != oldToken || !private
+	site.PublicOnly = !private
+	if err := s.validate(ctx, cmd.Principal, r, site, resolve); err != nil {
+		return nil, err
+	}
+	if site.BaseURL != oldBase {
+		if err := s.checkOrphans(ctx, site); err != nil {
+			return nil, err
+		}
+	}
+	site.UpdatedAt = s.now()
+	if err := s.Store.Update(ctx, site); err != nil {
+		return nil, siteNotFound("id", nameTaken(err))
+	}
+	s.notify(ctx, site.ID)
+	return &jqlgate.Result{Data: siteViewOf(site), Message: "Trusted site updated.", Filtered: 1, Display: 1}, nil
+}
+
+// delete removes a site no subscription uses.
+func (s *sites) delete(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
+	site, err := s.owned(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	uses, err := s.Store.Uses(ctx, site.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(uses) > 0 {
+		return nil, &jqlgate.Error{Code: jqlgate.ECONFLICT, Field: "id",
+			Message: "The trusted site is used by subscriptions " + useIDs(uses) + "; unsubscribe them or move them to another site first."}
+	}
+	if err := s.Store.Delete(ctx, site.Owner, site.ID); err != nil {
+		return nil, siteNotFound("id", err)
+	}
+	s.notify(ctx, site.ID)
+	data := map[string]any{"id": site.ID, "name": site.Name}
+	return &jqlgate.Result{Data: data, Message: "Trusted site deleted.", Filtered: 1, Display: 1}, nil
+}
+
+// checkOrphans refuses a base URL that no longer covers the URL of every
+// subscription using the site.
+func (s *sites) checkOrphans(ctx context.Context, site *jqlgate.TrustedSite) error {
+	uses, err := s.Store.Uses(ctx, site.ID)
+	if err != nil {
+		return err
+	}
+	var out []jqlgate.SiteUse
+	for _, u := range uses {
+		if !site.Covers(u.WebhookURL) {
+			out = append(out, u)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return &jqlgate.Error{Code: jqlgate.ECONFLICT, Field: "baseUrl",
+		Message: "The new baseUrl does not cover the webhookUrl of subscriptions " + useIDs(out) + " using this site; change or unsubscribe them first."}
+}
+
+func useIDs(uses []jqlgate.SiteUse) string {
+	out := ""
+	for i, u := range uses {
+		if i > 0 {
+			out += ", "
+		}
+		out += u.SubscriptionID
+	}
+	return out
+}
+
+func siteTokenURL(site *jqlgate.TrustedSite) string {
+	if site.OAuth2 == nil {
+		return ""
+	}
+	return site.OAuth2.TokenURL
+}

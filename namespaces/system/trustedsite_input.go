@@ -1,0 +1,163 @@
+package system
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// siteFields are the fields createTrustedSite and updateTrustedSite take.
+var siteFields = []string{"name", "baseUrl", "basicAuth", "oauth2", "headers"}
+
+// siteAuthFields are the kinds of authentication; a site has exactly one.
+var siteAuthFields = []string{"basicAuth", "oauth2", "headers"}
+
+// applySite sets the fields of fields on site. Giving one kind of
+// authentication replaces the other kinds; an update that gives basicAuth
+// without a password (or oauth2 without a clientSecret) keeps the stored
+// one.
+func (r *reader) applySite(site *jqlgate.TrustedSite, fields map[string]any, create bool) {
+	allowed := siteFields
+	if !create {
+		allowed = append(slices.Clone(siteFields), "id")
+	}
+	r.unknown(fields, allowed...)
+	if v, ok := fields["name"]; ok {
+		site.Name = strings.TrimSpace(r.str("name", v, 128))
+	}
+	if v, ok := fields["baseUrl"]; ok {
+		site.BaseURL = r.str("baseUrl", v, 2048)
+	}
+	var given []string
+	for _, f := range siteAuthFields {
+		if v, ok := fields[f]; ok && v != nil {
+			given = append(given, f)
+		}
+	}
+	if len(given) > 1 {
+		r.fail(given[1], "can't be combined with %s: a trusted site has one kind of authentication", given[0])
+		return
+	}
+	tmp := &jqlgate.Subscription{BasicAuth: site.BasicAuth, OAuth2: site.OAuth2}
+	for _, f := range siteAuthFields {
+		v, ok := fields[f]
+		if !ok {
+			continue
+		}
+		switch f {
+		case "basicAuth":
+			setBasicAuth(r, tmp, v)
+		case "oauth2":
+			setOAuth2(r, tmp, v)
+		case "headers":
+			setHeaders(r, tmp, v)
+		}
+	}
+	if len(given) == 1 {
+		site.BasicAuth, site.OAuth2, site.Headers = nil, nil, nil
+	}
+	if _, ok := fields["basicAuth"]; ok {
+		site.BasicAuth = tmp.BasicAuth
+	}
+	if _, ok := fields["oauth2"]; ok {
+		site.OAuth2 = tmp.OAuth2
+	}
+	if _, ok := fields["headers"]; ok {
+		site.Headers = tmp.Headers
+	}
+}
+
+// validate checks a site: its form (EINVALID listing every problem), then,
+// when resolve is true, where its base and token URLs resolve.
+func (s *sites) validate(ctx context.Context, p *jqlgate.Principal, r *reader, site *jqlgate.TrustedSite, resolve bool) error {
+	if site.Name == "" && !r.failed("name") {
+		r.fail("name", "is required")
+	}
+	if site.BaseURL == "" && !r.failed("baseUrl") {
+		r.fail("baseUrl", "is required")
+	}
+	if site.BaseURL != "" && !r.failed("baseUrl") {
+		u, err := s.Policy.CheckURL("baseUrl", site.BaseURL)
+		switch {
+		case err != nil:
+			r.merge(err)
+		case u.RawQuery != "" || strings.Contains(site.BaseURL, "?"):
+			r.fail("baseUrl", "must not contain a query")
+		case hasDotSegments(u.Path):
+			r.fail("baseUrl", "must not contain . or .. path segments")
+		}
+	}
+	if site.AuthKind() == "" && !r.failed("basicAuth") && !r.failed("oauth2") && !r.failed("headers") {
+		r.fail("basicAuth", "a trusted site needs one of basicAuth, oauth2 or headers")
+	}
+	if site.OAuth2 != nil && !r.failed("oauth2.tokenUrl") {
+		_, err := s.Policy.CheckURL("oauth2.tokenUrl", site.OAuth2.TokenURL)
+		r.merge(err)
+	}
+	slices.SortStableFunc(r.errs, func(a, b jqlgate.FieldError) int { return strings.Compare(a.Field, b.Field) })
+	if err := r.err(); err != nil {
+		return err
+	}
+	if !resolve {
+		return nil
+	}
+	if err := s.checks.checkHost(ctx, p, "baseUrl", site.BaseURL); err != nil {
+		return err
+	}
+	if site.OAuth2 != nil {
+		return s.checks.checkHost(ctx, p, "oauth2.tokenUrl", site.OAuth2.TokenURL)
+	}
+	return nil
+}
+
+func hasDotSegments(p string) bool {
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// siteView is a trusted site as clients see it: which kind of
+// authentication, and its parts that are not secret (username, clientId,
+// tokenUrl, header names), never a password, client secret or header
+// value.
+type siteView struct {
+	ID          string                  `json:"id"`
+	Name        string                  `json:"name"`
+	BaseURL     string                  `json:"baseUrl"`
+	AuthType    string                  `json:"authType"`
+	BasicAuth   *jqlgate.BasicAuth      `json:"basicAuth,omitempty"`
+	OAuth2      *jqlgate.ReceiverOAuth2 `json:"oauth2,omitempty"`
+	HeaderNames []string                `json:"headerNames,omitempty"`
+	CreatedAt   time.Time               `json:"createdAt"`
+	UpdatedAt   time.Time               `json:"updatedAt"`
+}
+
+// siteDetail is getTrustedSite's answer: the site and the subscriptions
+// using it.
+type siteDetail struct {
+	*siteView
+	Subscriptions []jqlgate.SiteUse `json:"subscriptions"`
+}
+
+func siteViewOf(site *jqlgate.TrustedSite) *siteView {
+	v := &siteView{ID: site.ID, Name: site.Name, BaseURL: site.BaseURL, AuthType: site.AuthKind(),
+		CreatedAt: site.CreatedAt, UpdatedAt: site.UpdatedAt}
+	if b := site.BasicAuth; b != nil {
+		v.BasicAuth = &jqlgate.BasicAuth{Username: b.Username}
+	}
+	if o := site.OAuth2; o != nil {
+		v.OAuth2 = &jqlgate.ReceiverOAuth2{TokenURL: o.TokenURL, ClientID: o.ClientID, Scopes: o.Scopes, Audience: o.Audience}
+	}
+	for name := range site.Headers {
+		v.HeaderNames = append(v.HeaderNames, name)
+	}
+	sort.Strings(v.HeaderNames)
+	return v
+}
