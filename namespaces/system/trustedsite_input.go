@@ -105,11 +105,11 @@ func (s *sites) validate(ctx context.Context, r *reader, site *jqlgate.TrustedSi
 	if !resolve {
 		return nil
 	}
-	if err := s.checks.checkHost(ctx, "baseUrl", site.BaseURL); err != nil {
+	if err := s.checks.checkResolves(ctx, "baseUrl", site.BaseURL); err != nil {
 		return err
 	}
 	if site.OAuth2 != nil {
-		return s.checks.checkHost(ctx, "oauth2.tokenUrl", site.OAuth2.TokenURL)
+		return s.checks.checkResolves(ctx, "oauth2.tokenUrl", site.OAuth2.TokenURL)
 	}
 	return nil
 }

@@ -41,8 +41,10 @@ func (w *webhooks) retry(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Re
 	if err != nil {
 		return nil, err
 	}
-	if err := requireRead(cmd.Principal, sub.Trigger, "Retrying", "id"); err != nil {
-		return nil, err
+	for _, t := range sub.TriggerList() {
+		if err := requireRead(cmd.Principal, t, "Retrying", "id"); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkEnabled(sub); err != nil {
 		return nil, err
@@ -210,8 +212,8 @@ func (w *webhooks) test(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Res
 }
 
 // testEvent picks the event type to send: trigger when given (a concrete
-// event of the catalogue), else the subscription's trigger if concrete,
-// else the first event of the catalogue it matches.
+// event of the catalogue), else the subscription's first concrete trigger,
+// else the first event of the catalogue its first trigger matches.
 func (w *webhooks) testEvent(sub *jqlgate.Subscription, trigger string) (jqlgate.EventType, error) {
 	events := w.events()
 	if trigger != "" {
@@ -222,9 +224,11 @@ func (w *webhooks) testEvent(sub *jqlgate.Subscription, trigger string) (jqlgate
 		}
 		return jqlgate.EventType{}, jqlgate.Invalid("trigger", "unknown event %q; see listEvents", trigger)
 	}
-	for _, e := range events {
-		if e.Name == sub.Trigger {
-			return e, nil
+	for _, t := range sub.TriggerList() {
+		for _, e := range events {
+			if e.Name == t {
+				return e, nil
+			}
 		}
 	}
 	prefix := strings.TrimSuffix(sub.Trigger, "*")
