@@ -14,8 +14,8 @@ func TestSecurityInputEveryTriggerNeedsRead(t *testing.T) {
 	p := serveWithAdmin(t, dataDir)
 	tok := p.token(c.ClientID, c.ClientSecret)
 	a := webhookCall(p, "subscribeToWebhook", tok, map[string]any{"prefix": "P",
-		"triggers": []string{"profile.Customer:create", "*"}, "webhookUrl": "http://127.0.0.1:9/hook"})
+		"triggers": []string{"profile.Customer:create", "*"}, "webhookUrl": "http://receiver.invalid/hook"})
 	wantFieldError(t, "triggers with *", a, http.StatusForbidden, "triggers[1]")
 	webhookCall(p, "subscribeToWebhook", tok, map[string]any{"prefix": "P",
-		"triggers": []string{"profile.Customer:create", "system.Webhook:disabled"}, "webhookUrl": "http://127.0.0.1:9/hook"}).must(t)
+		"triggers": []string{"profile.Customer:create", "system.Webhook:disabled"}, "webhookUrl": "http://receiver.invalid/hook"}).must(t)
 }
