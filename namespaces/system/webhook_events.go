@@ -32,8 +32,9 @@ var systemEvents = []jqlgate.EventType{
 func subscriptionEventExample(enabled bool, reason string) map[string]any {
 	data := map[string]any{
 		"id": "sub_01hx0000000000000000000000", "prefix": "YourAppPrefix",
-		"trigger": "profile.Customer:create", "webhookUrl": "https://yourapp.com/webhooks/handle",
-		"enabled": enabled,
+		"trigger": "profile.Customer:create", "triggers": []string{"profile.Customer:create"},
+		"webhookUrl": "https://yourapp.com/webhooks/handle",
+		"enabled":    enabled,
 	}
 	if reason != "" {
 		data["disabledReason"] = reason
