@@ -116,10 +116,12 @@ const (
 // Attempt is the record of one try at delivering one event to one
 // subscription. Attempts are only ever inserted, never updated.
 type Attempt struct {
-	ID              string            `json:"id"`
-	DeliveryID      string            `json:"deliveryId"`
-	EventID         string            `json:"eventId"`
-	Event           string            `json:"event"`
+	ID         string `json:"id"`
+	DeliveryID string `json:"deliveryId"`
+	EventID    string `json:"eventId"`
+	Event      string `json:"event"`
+	// EntityID is the record the event is about, if any.
+	EntityID        string            `json:"entityId,omitempty"`
 	SubscriptionID  string            `json:"subscriptionId"`
 	Attempt         int               `json:"attempt"`
 	Status          string            `json:"status"`
