@@ -28,6 +28,32 @@ type Principal struct {
 	Permissions []string
 }
 
+// PermPrivateTargets lets a principal point webhooks at, and test,
+// receivers that are reachable only because the address policy's Allow list
+// (--webhook-allow-cidrs) lets them be: loopback, private and other special
+// addresses. Unlike other permissions, "system.Webhook:*" does not grant it;
+// only itself and "*" do.
+const PermPrivateTargets = "system.Webhook:privateTargets"
+
+// PermOperate makes a principal a webhook operator: it sees and acts on
+// every owner's subscriptions, logs and queue, never their secrets. Every
+// subscriber holds "system.Webhook:*", so that does not grant it either.
+const PermOperate = "system.Webhook:operate"
+
+// explicitOnly reports whether namespace:intent is a permission that an
+// "app.Model:*" wildcard does not grant.
+func explicitOnly(namespace, intent string) bool {
+	perm := namespace + ":" + intent
+	return perm == PermPrivateTargets || perm == PermOperate
+}
+
+// ExplicitOnly reports whether perm is granted only by itself and "*", not
+// by its namespace's wildcard.
+func ExplicitOnly(perm string) bool {
+	ns, in, _ := strings.Cut(perm, ":")
+	return explicitOnly(ns, in)
+}
+
 // Owner is the key that data created by this principal is stored under:
 // "client:<id>", "apiKey:<id>" or "user:<id>" for jqlgate's own
 // principals, "ext:<issuer>:<sub>" (the issuer query-escaped, so it holds
@@ -84,19 +110,20 @@ func (p *Principal) CanReceive(trigger string) bool {
 }
 
 // CanOperate reports whether p is a webhook operator: it holds "*" or
-// exactly "system.Webhook:operate" ("system.Webhook:*" is not enough, since
-// every subscriber holds that). An operator sees and disables every
-// owner's subscriptions, never their secrets.
-func (p *Principal) CanOperate() bool {
-	if p == nil {
-		return false
-	}
-	return slices.Contains(p.Permissions, "*") || slices.Contains(p.Permissions, WebhookNamespace+":operate")
+// PermOperate itself (an ExplicitOnly permission). An operator sees and
+// disables every owner's subscriptions, never their secrets.
+func (p *Principal) CanOperate() bool { return p.Has(PermOperate) }
+
+// Has reports whether p holds permission perm ("app.Model:intent").
+func (p *Principal) Has(perm string) bool {
+	ns, in, _ := strings.Cut(perm, ":")
+	return p.Can(ns, in)
 }
 
 // PermissionAllows reports whether one permission string grants intent on
 // namespace. Matching is exact on whole parts: "profile.Cust:*" does not
-// grant "profile.Customer:create".
+// grant "profile.Customer:create". "app.Model:*" does not grant an
+// ExplicitOnly permission such as PermPrivateTargets.
 func PermissionAllows(perm, namespace, intent string) bool {
 	if perm == "*" {
 		return true
@@ -105,7 +132,7 @@ func PermissionAllows(perm, namespace, intent string) bool {
 	if !ok || ns != namespace {
 		return false
 	}
-	return in == "*" || in == intent
+	return in == intent || in == "*" && !explicitOnly(namespace, intent)
 }
 
 // ValidPermission reports whether s is a well-formed permission string.

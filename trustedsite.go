@@ -29,6 +29,10 @@ type TrustedSite struct {
 	// Headers are authentication headers, name to value; the values are
 	// secret.
 	Headers map[string]string
+	// PublicOnly marks a site saved by a principal without
+	// PermPrivateTargets: its token endpoint is reached through a
+	// connection that refuses the addresses only the Allow list permits.
+	PublicOnly bool
 
 	CreatedAt time.Time
 	UpdatedAt time.Time

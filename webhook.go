@@ -30,13 +30,26 @@ type Subscription struct {
 	RateLimitPerSecond float64        `json:"rateLimitPerSecond,omitempty"`
 	Filter             map[string]any `json:"filter,omitempty"`
 	Ordered            bool           `json:"ordered"`
+	// PublicOnly is set when the principal that last set the subscription's
+	// URLs lacked PermPrivateTargets: its deliveries may reach public
+	// addresses only, even if the address policy allows more (so a name
+	// that resolves to a private address later is still refused).
+	PublicOnly bool `json:"-"`
 
 	// TrustedSite is the id of the owner's trusted site whose credentials
 	// authenticate this subscription's requests ("" for none).
 	TrustedSite string `json:"trustedSite,omitempty"`
 
-	// Secrets are the signing secrets ("whsec_…"), newest first. During a
-	// rotation the old one stays until it expires, and both sign.
+	// SignatureScheme is how webhook-signature is made: SchemeV1 (HMAC,
+	// "whsec_" secrets, the default) or SchemeV1a (Ed25519, "whsk_" keys).
+	SignatureScheme string `json:"signatureScheme"`
+	// BodySignature, when set, adds a plain HMAC of the body in one more
+	// header for receivers that check one (GitHub, Etlworks style).
+	BodySignature *BodySignature `json:"bodySignature,omitempty"`
+
+	// Secrets are the signing secrets ("whsec_…", or "whsk_…" signing
+	// keys for SchemeV1a), newest first. During a rotation the old one
+	// stays until it expires, and both sign.
 	Secrets []Secret `json:"-"`
 
 	CreatedAt time.Time `json:"createdAt"`
@@ -60,6 +73,14 @@ func (s *Subscription) ActiveSecrets(now time.Time) []string {
 		}
 	}
 	return out
+}
+
+// BodySignature is a plain body HMAC header: Header: "<Algorithm>=<hex
+// HMAC of the body>", keyed with the subscription's current secret as
+// text ("whsec_…"), as GitHub-style receivers take it.
+type BodySignature struct {
+	Header    string `json:"header"`
+	Algorithm string `json:"algorithm"` // sha256, or sha1 only when asked for
 }
 
 // BasicAuth is HTTP basic authentication towards a receiver.

@@ -80,7 +80,7 @@ func covers(held, want string) bool {
 	}
 	hns, hin, _ := strings.Cut(held, ":")
 	wns, _, ok := strings.Cut(want, ":")
-	return ok && hin == "*" && hns == wns
+	return ok && hin == "*" && hns == wns && !jqlgate.ExplicitOnly(want)
 }
 
 // Narrow returns the permissions of a token asked for with requested by a

@@ -34,6 +34,15 @@ func TestNarrow(t *testing.T) {
 	if got, ok := Narrow([]string{"*"}, "profile.Customer:create"); !ok || got[0] != "profile.Customer:create" {
 		t.Errorf("* should cover any permission, got %v %v", got, ok)
 	}
+	// system.Webhook:privateTargets is granted only by itself and *.
+	if got, ok := Narrow([]string{"system.Webhook:*"}, "system.Webhook:privateTargets"); ok {
+		t.Errorf("system.Webhook:* covered privateTargets: %v", got)
+	}
+	for _, held := range []string{"*", "system.Webhook:privateTargets"} {
+		if _, ok := Narrow([]string{held}, "system.Webhook:privateTargets"); !ok {
+			t.Errorf("%s does not cover privateTargets", held)
+		}
+	}
 }
 
 func TestParseAPIKey(t *testing.T) {

@@ -89,7 +89,11 @@ func (d *Dispatcher) send(ctx context.Context, t *target, dl *delivery) (*jqlgat
 		a.RequestBody = capString(body)
 	}
 	start := time.Now()
-	resp, err := d.client.Do(req)
+	client := d.client
+	if t.sub.PublicOnly {
+		client = d.publicClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		a.Duration = time.Since(start)
 		a.Error = err.Error()

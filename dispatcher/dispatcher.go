@@ -50,8 +50,18 @@ type Config struct {
 	Transport http.RoundTripper
 	// Workers is the number of concurrent attempts (default 64).
 	Workers int
+	// MaxPerOwner bounds the attempts in flight for the subscriptions of
+	// one owner, and MaxPerHost those to one receiver host, so that slow
+	// or hanging receivers of one owner or host leave workers for the
+	// others. Zero means the default: a quarter of Workers per owner and
+	// half of Workers per host (at least 1); negative means no bound.
+	MaxPerOwner int
+	MaxPerHost  int
 	// Version goes into the User-Agent, "jqlgate/<version>".
 	Version string
+	// PublicURL is the base URL where records can be read; when set, each
+	// webhook carries the record's entityUrl (see EntityURL).
+	PublicURL string
 	// Registry receives the dispatcher's metrics; nil registers none.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
@@ -84,17 +94,20 @@ type Config struct {
 
 // Dispatcher accepts events and delivers them to webhooks.
 type Dispatcher struct {
-	cfg         Config
-	log         *slog.Logger
-	client      *http.Client
-	tokenClient *http.Client
-	idx         *index
-	q           *queue
-	track       *tracker
-	metrics     *metrics
-	health      *health
-	reloadMu    sync.Mutex
-	sites       siteCache // trusted sites in use (see sites.go)
+	cfg Config
+	log *slog.Logger
+	// clients reach receivers and their token endpoints; the public ones,
+	// for subscriptions marked PublicOnly, refuse the addresses only the
+	// policy's Allow list makes reachable.
+	client, publicClient           *http.Client
+	tokenClient, publicTokenClient *http.Client
+	idx                            *index
+	q                              *queue
+	track                          *tracker
+	metrics                        *metrics
+	health                         *health
+	reloadMu                       sync.Mutex
+	sites                          siteCache // trusted sites in use (see sites.go)
 	// parked are the deliveries of disabled subscriptions, by
 	// subscription, waiting to be enabled again (see park.go).
 	parkMu sync.Mutex
@@ -131,6 +144,12 @@ type Dispatcher struct {
 func New(cfg Config) *Dispatcher {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 64
+	}
+	if cfg.MaxPerOwner == 0 {
+		cfg.MaxPerOwner = max(1, cfg.Workers/4)
+	}
+	if cfg.MaxPerHost == 0 {
+		cfg.MaxPerHost = max(1, cfg.Workers/2)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -169,13 +188,15 @@ func New(cfg Config) *Dispatcher {
 		track: newTracker(cfg.Now), stopCh: make(chan struct{}), abandon: make(chan struct{}), baseCtx: context.Background(),
 		recordSem: make(chan struct{}, maxRecording), parked: map[string][]*delivery{},
 		health: newHealth(cfg.DisableAfterFailures, cfg.DisableAfter)}
-	transport := cfg.Transport
+	transport, public := cfg.Transport, cfg.Transport
 	if transport == nil {
 		transport = newTransport(cfg.Policy, cfg.Resolve)
+		public = newTransport(cfg.Policy.Public(), cfg.Resolve)
 	}
-	d.client = newClient(transport)
+	d.client, d.publicClient = newClient(transport), newClient(public)
 	d.tokenClient = &http.Client{Transport: transport, Timeout: defaultTimeout, CheckRedirect: d.client.CheckRedirect}
-	d.q = newQueue(cfg.Now, d.limit)
+	d.publicTokenClient = &http.Client{Transport: public, Timeout: defaultTimeout, CheckRedirect: d.client.CheckRedirect}
+	d.q = newQueue(cfg.Now, d.limits, cfg.MaxPerOwner, cfg.MaxPerHost)
 	d.metrics = newMetrics(cfg.Registry, d)
 	return d
 }
@@ -183,11 +204,11 @@ func New(cfg Config) *Dispatcher {
 // Node returns the name this dispatcher checkpoints under.
 func (d *Dispatcher) Node() string { return d.cfg.Node }
 
-func (d *Dispatcher) limit(subID string) int {
+func (d *Dispatcher) limits(subID string) limits {
 	if t := d.idx.get(subID); t != nil {
-		return t.maxInFlight
+		return limits{maxInFlight: t.maxInFlight, owner: t.sub.Owner, host: t.host}
 	}
-	return defaultMaxInFlight
+	return limits{maxInFlight: defaultMaxInFlight}
 }
 
 // fanDeliveries returns the deliveries of fans, one per target.

@@ -1,6 +1,7 @@
 package dispatcher
 
 import (
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,18 @@ type target struct {
 	tokens      oauth2.TokenSource
 	maxInFlight int
 	timeout     time.Duration
+	// host is the receiver's host name, lower case, without the port: the
+	// slot its deliveries share with other subscriptions to the host.
+	host string
+}
+
+// receiverHost returns the host name of a receiver URL, "" if it has none.
+func receiverHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 }
 
 // matches reports whether ev passes the subscription's filter. A filter

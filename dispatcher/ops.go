@@ -88,11 +88,15 @@ func (d *Dispatcher) Expedite(deliveryID string) bool {
 	return d.q.expedite(deliveryID, d.cfg.Now())
 }
 
+// MaxTestBody bounds the receiver's answer kept from a test send: enough
+// to see what the receiver said, too little to read documents through it.
+const MaxTestBody = 4 << 10
+
 // SendNow makes one attempt at delivering ev to sub at once, outside the
 // queue and with no retry, through the same guarded client, signing and
 // timeout as real deliveries, with the TestHeader set. It returns the
 // attempt, Done on a 2xx answer and Failed otherwise, without recording
-// it.
+// it; the answer's body is cut to MaxTestBody.
 func (d *Dispatcher) SendNow(ctx context.Context, sub *jqlgate.Subscription, ev *jqlgate.Event) *jqlgate.Attempt {
 	marked := *sub
 	marked.Headers = map[string]string{TestHeader: "true"}
@@ -102,6 +106,9 @@ func (d *Dispatcher) SendNow(ctx context.Context, sub *jqlgate.Subscription, ev 
 	f := &jqlgate.Fanout{Event: ev, Targets: []string{sub.ID}, Accepted: d.cfg.Now().UTC()}
 	dl := &delivery{id: DeliveryID(ev.ID, sub.ID), fan: f, subID: sub.ID, attempt: 1, heapIdx: -1}
 	a, _ := d.send(ctx, d.newTarget(&marked, nil), dl)
+	if len(a.ResponseBody) > MaxTestBody {
+		a.ResponseBody = a.ResponseBody[:MaxTestBody]
+	}
 	a.DeliveryID, a.EventID, a.Event, a.SubscriptionID, a.Attempt = dl.id, ev.ID, ev.Type, sub.ID, 1
 	code := a.ResponseCode
 	switch {

@@ -28,33 +28,57 @@ type delivery struct {
 	// scheduled is set once the delivery entered the timed heap, the
 	// ready FIFO or a worker; an ordered line never puts another in front.
 	scheduled bool
+	// held are the slots a delivery in flight counts against.
+	held []string
 }
 
 // queue holds pending deliveries: those due later in a heap, due ones in a
-// FIFO for the workers, and per subscription those over its in-flight limit,
-// so a slow receiver parks its own deliveries without holding a worker.
+// FIFO for the workers, and those over an in-flight limit in the waiting
+// list of the slot that is full, so a slow receiver parks its own
+// deliveries without holding a worker. A delivery in flight counts against
+// three slots: its subscription's (maxInFlight), its owner's and its
+// receiver host's (shares of the workers), so one owner or one host can
+// never hold every worker and starve the others.
 type queue struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
 	timed  dueHeap
 	ready  []*delivery
 	slots  map[string]*slot
-	limit  func(subID string) int
-	now    func() time.Time
-	wake   chan struct{} // nudges the timer loop when the earliest due changes
-	closed bool
+	limits func(subID string) limits
+	// ownerCap and hostCap bound the deliveries in flight per owner and
+	// per receiver host.
+	ownerCap, hostCap int
+	now               func() time.Time
+	wake              chan struct{} // nudges the timer loop when the earliest due changes
+	closed            bool
 	// lines are the ordered subscriptions' deliveries, head first.
 	lines map[string][]*delivery
 }
 
-// slot is one subscription's share of the workers.
+// limits are what bounds one subscription's deliveries in flight: its own
+// limit, and the owner and receiver host it shares slots with ("" for
+// none).
+type limits struct {
+	maxInFlight int
+	owner, host string
+}
+
+// slot is one subscription's, owner's or host's share of the workers.
 type slot struct {
 	inflight int
+	cap      int // the limit last seen
 	waiting  []*delivery
 }
 
-func newQueue(now func() time.Time, limit func(string) int) *queue {
-	q := &queue{slots: map[string]*slot{}, lines: map[string][]*delivery{}, limit: limit, now: now, wake: make(chan struct{}, 1)}
+// Slot keys: one namespace per kind, so an owner and a host never share.
+func subSlot(id string) string      { return "s\x00" + id }
+func ownerSlot(owner string) string { return "o\x00" + owner }
+func hostSlot(host string) string   { return "h\x00" + host }
+
+func newQueue(now func() time.Time, lim func(string) limits, ownerCap, hostCap int) *queue {
+	q := &queue{slots: map[string]*slot{}, lines: map[string][]*delivery{}, limits: lim, now: now,
+		ownerCap: ownerCap, hostCap: hostCap, wake: make(chan struct{}, 1)}
 	q.cond = sync.NewCond(&q.mu)
 	return q
 }
@@ -89,8 +113,9 @@ func (q *queue) scheduleLocked(d *delivery) {
 	}
 }
 
-// pop waits for a due delivery whose subscription has room, marks it in
-// flight and returns it; nil once the queue is closed.
+// pop waits for a due delivery whose subscription, owner and host all have
+// room, marks it in flight and returns it; nil once the queue is closed. A
+// delivery whose slot is full waits in that slot, not in a worker.
 func (q *queue) pop() *delivery {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -98,46 +123,115 @@ func (q *queue) pop() *delivery {
 		if q.closed {
 			return nil
 		}
-		for len(q.ready) > 0 {
-			d := q.ready[0]
-			q.ready[0] = nil
-			q.ready = q.ready[1:]
-			s := q.slot(d.subID)
-			if s.inflight >= q.limit(d.subID) {
-				s.waiting = append(s.waiting, d)
-				continue
-			}
-			s.inflight++
+		if d := q.nextLocked(); d != nil {
 			return d
 		}
 		q.cond.Wait()
 	}
 }
 
-func (q *queue) slot(subID string) *slot {
-	s := q.slots[subID]
-	if s == nil {
-		s = &slot{}
-		q.slots[subID] = s
+// nextLocked takes the first ready delivery whose slots all have room and
+// marks it in flight; the ones before it go to the waiting list of their
+// full slot. Nil when none is left in the ready FIFO.
+func (q *queue) nextLocked() *delivery {
+	for len(q.ready) > 0 {
+		d := q.ready[0]
+		q.ready[0] = nil
+		q.ready = q.ready[1:]
+		keys := q.slotsOf(d)
+		full := -1
+		for i, k := range keys {
+			if s := q.slots[k]; s.inflight >= s.cap {
+				full = i
+				break
+			}
+		}
+		if full < 0 {
+			for _, k := range keys {
+				q.slots[k].inflight++
+			}
+			d.held = keys
+			return d
+		}
+		q.slots[keys[full]].waiting = append(q.slots[keys[full]].waiting, d)
+		// d may have been let out of another slot's waiting list for a
+		// place it is not taking now: pass the place on.
+		for i, k := range keys {
+			if i != full {
+				q.releaseLocked(k)
+			}
+		}
 	}
-	return s
+	return nil
 }
 
-// done releases d's in-flight place and lets a waiting delivery of the
-// same subscription run.
-func (q *queue) done(d *delivery) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	s := q.slot(d.subID)
-	s.inflight--
-	if len(s.waiting) > 0 {
+// slotsOf returns the keys of the slots d counts against, creating them
+// with their current limits.
+func (q *queue) slotsOf(d *delivery) []string {
+	l := q.limits(d.subID)
+	keys := make([]string, 0, 3)
+	add := func(k string, limit int) {
+		s := q.slots[k]
+		if s == nil {
+			s = &slot{}
+			q.slots[k] = s
+		}
+		s.cap = max(limit, 1)
+		keys = append(keys, k)
+	}
+	add(subSlot(d.subID), l.maxInFlight)
+	if l.owner != "" && q.ownerCap > 0 {
+		add(ownerSlot(l.owner), q.ownerCap)
+	}
+	if l.host != "" && q.hostCap > 0 {
+		add(hostSlot(l.host), q.hostCap)
+	}
+	return keys
+}
+
+// releaseLocked lets the first delivery waiting in slot k go back to the
+// ready FIFO if k has room, and forgets k once it is idle.
+func (q *queue) releaseLocked(k string) {
+	s := q.slots[k]
+	if s == nil {
+		return
+	}
+	if len(s.waiting) > 0 && s.inflight < s.cap {
 		q.ready = append(q.ready, s.waiting[0])
 		s.waiting[0] = nil
 		s.waiting = s.waiting[1:]
 		q.cond.Signal()
 	}
-	if s.inflight == 0 && len(s.waiting) == 0 {
-		delete(q.slots, d.subID)
+	if s.inflight <= 0 && len(s.waiting) == 0 {
+		delete(q.slots, k)
+	}
+}
+
+// done releases d's in-flight places and lets a delivery waiting in each of
+// its slots run.
+func (q *queue) done(d *delivery) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, k := range d.held {
+		if s := q.slots[k]; s != nil {
+			s.inflight--
+		}
+		q.releaseLocked(k)
+	}
+	d.held = nil
+}
+
+// rebalanceLocked lets waiting deliveries out of every slot that has room
+// (after deliveries were taken out of the queue, places they were given
+// may be unused).
+func (q *queue) rebalanceLocked() {
+	for k, s := range q.slots {
+		for n := s.cap - s.inflight; n > 0 && len(s.waiting) > 0; n-- {
+			q.releaseLocked(k)
+		}
+		if s.inflight <= 0 && len(s.waiting) == 0 {
+			delete(q.slots, k)
+		}
 	}
 }
 
@@ -184,10 +278,19 @@ func (q *queue) removeSub(subID string) []*delivery {
 	clear(q.timed[len(timed):])
 	q.timed = timed
 	heap.Init(&q.timed)
-	if s := q.slots[subID]; s != nil {
-		out = append(out, s.waiting...)
-		s.waiting = nil
+	for _, s := range q.slots {
+		kept := s.waiting[:0]
+		for _, d := range s.waiting {
+			if d.subID == subID {
+				out = append(out, d)
+			} else {
+				kept = append(kept, d)
+			}
+		}
+		clear(s.waiting[len(kept):])
+		s.waiting = kept
 	}
+	q.rebalanceLocked()
 	for _, d := range q.lines[subID] {
 		if !d.scheduled {
 			out = append(out, d)

@@ -3,10 +3,13 @@ package dispatcher
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -33,14 +36,20 @@ func DeliveryID(eventID, subscriptionID string) string {
 
 // payload is the body of a webhook request.
 type payload struct {
-	ID        string         `json:"id"`
-	Event     string         `json:"event"`
-	Timestamp string         `json:"timestamp"`
-	Data      map[string]any `json:"data"`
+	ID             string         `json:"id"`
+	Event          string         `json:"event"`
+	Timestamp      string         `json:"timestamp"`
+	SubscriptionID string         `json:"subscriptionId"`
+	EntityURL      string         `json:"entityUrl,omitempty"`
+	Data           map[string]any `json:"data"`
+	// EntityID and full go into form and query deliveries only.
+	EntityID string `json:"-"`
+	full     bool
 }
 
-func newPayload(sub *jqlgate.Subscription, ev *jqlgate.Event) payload {
-	p := payload{ID: ev.ID, Event: ev.Type, Timestamp: ev.Timestamp.UTC().Format(time.RFC3339), Data: ev.Data}
+func (d *Dispatcher) newPayload(sub *jqlgate.Subscription, ev *jqlgate.Event) payload {
+	p := payload{ID: ev.ID, Event: ev.Type, Timestamp: ev.Timestamp.UTC().Format(time.RFC3339), Data: ev.Data,
+		SubscriptionID: sub.ID, EntityID: ev.EntityID, EntityURL: EntityURL(d.cfg.PublicURL, ev), full: sub.IncludeEntity}
 	if !sub.IncludeEntity {
 		p.Data = map[string]any{"id": ev.EntityID}
 	}
@@ -50,33 +59,99 @@ func newPayload(sub *jqlgate.Subscription, ev *jqlgate.Event) payload {
 	return p
 }
 
+// EntityURL returns where the record an event is about can be read:
+// <publicURL>/console/records/<namespace>/<entity id>, the console's record
+// page (namespace is the event type before ":"). It is "" when publicURL
+// is unset or the event names no record.
+func EntityURL(publicURL string, ev *jqlgate.Event) string {
+	if publicURL == "" || ev.EntityID == "" {
+		return ""
+	}
+	ns, _, _ := strings.Cut(ev.Type, ":")
+	return strings.TrimRight(publicURL, "/") + "/console/records/" + url.PathEscape(ns) + "/" + url.PathEscape(ev.EntityID)
+}
+
+// values returns the payload as flat fields, for form bodies and GET
+// queries: id, event, timestamp, subscriptionId, entityId, entityUrl (when
+// known) and data (the entity as JSON, only when the entity is included).
+func (p payload) values(q url.Values) (url.Values, error) {
+	if q == nil {
+		q = url.Values{}
+	}
+	q.Set("id", p.ID)
+	q.Set("event", p.Event)
+	q.Set("timestamp", p.Timestamp)
+	q.Set("subscriptionId", p.SubscriptionID)
+	q.Set("entityId", p.EntityID)
+	if p.EntityURL != "" {
+		q.Set("entityUrl", p.EntityURL)
+	}
+	if p.full {
+		data, err := json.Marshal(p.Data)
+		if err != nil {
+			return nil, fmt.Errorf("encode event data: %w", err)
+		}
+		q.Set("data", string(data))
+	}
+	return q, nil
+}
+
 // encodeBody returns the request body and its content type for sub.
 func encodeBody(sub *jqlgate.Subscription, p payload) ([]byte, string, error) {
-	data, err := json.Marshal(p.Data)
-	if err != nil {
-		return nil, "", fmt.Errorf("encode event data: %w", err)
-	}
 	if strings.EqualFold(sub.ContentType, contentForm) {
-		v := url.Values{"id": {p.ID}, "event": {p.Event}, "timestamp": {p.Timestamp}, "data": {string(data)}}
+		v, err := p.values(nil)
+		if err != nil {
+			return nil, "", err
+		}
 		return []byte(v.Encode()), contentForm, nil
 	}
 	body, err := json.Marshal(p)
-	return body, contentJSON, err
+	if err != nil {
+		return nil, "", fmt.Errorf("encode event: %w", err)
+	}
+	return body, contentJSON, nil
 }
 
-// Sign returns the webhook-signature header value: "v1,<base64 HMAC-SHA256
-// of id.timestamp.body>" for each secret, space separated. Secrets are
-// "whsec_" + base64 of the key bytes, as Standard Webhooks defines them; a
-// secret that is not valid base64 is used as raw bytes.
-func Sign(secrets []string, id string, ts int64, body []byte) string {
+// Sign returns the webhook-signature header value, one entry per secret,
+// space separated, over "<id>.<ts>.<payload>" (payload: the body, or a GET
+// delivery's raw query string). A "whsec_" secret (base64 of the key
+// bytes; one that is not valid base64 is used as raw bytes) signs
+// "v1,<base64 HMAC-SHA256>"; a "whsk_" Ed25519 key signs "v1a,<base64
+// signature>", as Standard Webhooks defines them. A broken whsk_ key signs
+// nothing.
+func Sign(secrets []string, id string, ts int64, payload []byte) string {
 	sigs := make([]string, 0, len(secrets))
 	for _, s := range secrets {
+		if jqlgate.SecretScheme(s) == jqlgate.SchemeV1a {
+			priv, err := jqlgate.Ed25519Key(s)
+			if err != nil {
+				continue
+			}
+			msg := append(fmt.Appendf(nil, "%s.%d.", id, ts), payload...)
+			sigs = append(sigs, "v1a,"+base64.StdEncoding.EncodeToString(ed25519.Sign(priv, msg)))
+			continue
+		}
 		mac := hmac.New(sha256.New, secretKey(s))
 		fmt.Fprintf(mac, "%s.%d.", id, ts)
-		mac.Write(body)
+		mac.Write(payload)
 		sigs = append(sigs, "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 	}
 	return strings.Join(sigs, " ")
+}
+
+// BodySignature returns "<algorithm>=<hex HMAC of payload>" keyed with
+// secret as text, the way GitHub-style receivers check a body: sha256, or
+// sha1 when algorithm says so.
+func BodySignature(algorithm, secret string, payload []byte) string {
+	h := sha256.New
+	if algorithm == "sha1" {
+		h = sha1.New
+	} else {
+		algorithm = "sha256"
+	}
+	mac := hmac.New(h, []byte(secret))
+	mac.Write(payload)
+	return algorithm + "=" + hex.EncodeToString(mac.Sum(nil))
 }
 
 func secretKey(s string) []byte {
@@ -87,28 +162,31 @@ func secretKey(s string) []byte {
 	return []byte(raw)
 }
 
-// buildRequest makes the HTTP request for one attempt at dl to t.
+// buildRequest makes the HTTP request for one attempt at dl to t. It
+// returns the body (nil for GET).
 func (d *Dispatcher) buildRequest(ctx context.Context, t *target, dl *delivery, now time.Time) (*http.Request, []byte, error) {
 	sub, ev := t.sub, dl.fan.Event
-	p := newPayload(sub, ev)
+	p := d.newPayload(sub, ev)
 	method, target, body, ctype := http.MethodPost, sub.WebhookURL, []byte(nil), ""
+	var signed []byte
 	if strings.EqualFold(sub.Method, http.MethodGet) {
 		method = http.MethodGet
 		u, err := url.Parse(sub.WebhookURL)
 		if err != nil {
 			return nil, nil, fmt.Errorf("webhook URL: %w", err)
 		}
-		q := u.Query()
-		q.Set("id", p.ID)
-		q.Set("event", p.Event)
-		q.Set("timestamp", p.Timestamp)
+		q, err := p.values(u.Query())
+		if err != nil {
+			return nil, nil, err
+		}
 		u.RawQuery = q.Encode()
-		target = u.String()
+		target, signed = u.String(), []byte(u.RawQuery)
 	} else {
 		var err error
 		if body, ctype, err = encodeBody(sub, p); err != nil {
 			return nil, nil, err
 		}
+		signed = body
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
@@ -123,18 +201,27 @@ func (d *Dispatcher) buildRequest(ctx context.Context, t *target, dl *delivery, 
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	d.setWebhookHeaders(req.Header, sub, dl, now, body)
+	d.setWebhookHeaders(req.Header, sub, dl, now, signed)
+	if p.EntityURL != "" {
+		req.Header.Set("X-Webhook-Entity-Url", p.EntityURL)
+	}
 	return req, body, nil
 }
 
-// setWebhookHeaders sets the Standard Webhooks and X-Webhook-* headers;
-// they win over custom headers of the same name.
-func (d *Dispatcher) setWebhookHeaders(h http.Header, sub *jqlgate.Subscription, dl *delivery, now time.Time, body []byte) {
+// setWebhookHeaders sets the Standard Webhooks and X-Webhook-* headers
+// (and the body signature header, when the subscription asks for one);
+// they win over custom headers of the same name. signed is what the
+// signatures cover: the body, or a GET delivery's raw query string.
+func (d *Dispatcher) setWebhookHeaders(h http.Header, sub *jqlgate.Subscription, dl *delivery, now time.Time, signed []byte) {
 	ts := now.Unix()
 	h["webhook-id"] = []string{dl.id}
 	h["webhook-timestamp"] = []string{strconv.FormatInt(ts, 10)}
-	if secrets := sub.ActiveSecrets(now); len(secrets) > 0 {
-		h["webhook-signature"] = []string{Sign(secrets, dl.id, ts, body)}
+	secrets := sub.ActiveSecrets(now)
+	if len(secrets) > 0 {
+		h["webhook-signature"] = []string{Sign(secrets, dl.id, ts, signed)}
+	}
+	if bs := sub.BodySignature; bs != nil && bs.Header != "" && len(secrets) > 0 && jqlgate.SecretScheme(secrets[0]) == jqlgate.SchemeV1 {
+		h.Set(bs.Header, BodySignature(bs.Algorithm, secrets[0], signed))
 	}
 	h.Set("X-Webhook-Event", dl.fan.Event.Type)
 	h.Set("X-Webhook-Subscription", sub.ID)

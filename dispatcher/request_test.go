@@ -1,10 +1,14 @@
 package dispatcher_test
 
 import (
+	"crypto/ed25519"
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"hash"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -78,7 +82,7 @@ func TestDeliverySignedJSON(t *testing.T) {
 		t.Fatalf("body %s: %v", r.Body, err)
 	}
 	want := map[string]any{"id": ev.ID, "event": "profile.Customer:create", "timestamp": "2026-01-02T03:04:05Z",
-		"data": map[string]any{"id": "cus_1", "name": "Ada"}}
+		"subscriptionId": "sub_1", "data": map[string]any{"id": "cus_1", "name": "Ada"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("body (-want +got):\n%s", diff)
 	}
@@ -121,6 +125,9 @@ func TestRequestModes(t *testing.T) {
 		{"form", func(s *jqlgate.Subscription) { s.ContentType = "application/x-www-form-urlencoded" }, checkForm},
 		{"GET", func(s *jqlgate.Subscription) { s.Method = "GET" }, checkGet},
 		{"entity id only", func(s *jqlgate.Subscription) { s.IncludeEntity = false }, checkEntityOnly},
+		{"form entity id only", func(s *jqlgate.Subscription) {
+			s.ContentType, s.IncludeEntity = "application/x-www-form-urlencoded", false
+		}, checkFormEntityOnly},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,7 +138,12 @@ func TestRequestModes(t *testing.T) {
 			ev := event("profile.Customer:update", "cus_9", map[string]any{"id": "cus_9", "email": "a@b.c"})
 			publish(t, e, ev)
 			r := rc.next(t)
-			if !verify(t, s.Secrets[0].Value, r.Header, r.Body) {
+			signed := r.Body
+			if r.Method == http.MethodGet {
+				u, _ := url.Parse(r.URL)
+				signed = []byte(u.RawQuery)
+			}
+			if !verify(t, s.Secrets[0].Value, r.Header, signed) {
 				t.Errorf("signature does not verify")
 			}
 			tt.check(t, r, ev)
@@ -147,7 +159,8 @@ func checkForm(t *testing.T, r received, ev *jqlgate.Event) {
 	if err != nil {
 		t.Fatalf("form body %q: %v", r.Body, err)
 	}
-	if v.Get("id") != ev.ID || v.Get("event") != ev.Type || v.Get("timestamp") == "" {
+	if v.Get("id") != ev.ID || v.Get("event") != ev.Type || v.Get("timestamp") == "" ||
+		v.Get("subscriptionId") != "sub_m" || v.Get("entityId") != "cus_9" || v.Has("entityUrl") {
 		t.Errorf("form = %v", v)
 	}
 	var data map[string]any
@@ -162,8 +175,19 @@ func checkGet(t *testing.T, r received, ev *jqlgate.Event) {
 	}
 	u, _ := url.Parse(r.URL)
 	q := u.Query()
-	if q.Get("id") != ev.ID || q.Get("event") != ev.Type || q.Get("timestamp") == "" {
+	if q.Get("id") != ev.ID || q.Get("event") != ev.Type || q.Get("timestamp") == "" ||
+		q.Get("subscriptionId") != "sub_m" || q.Get("entityId") != "cus_9" || q.Get("data") == "" {
 		t.Errorf("query = %v", q)
+	}
+}
+
+func checkFormEntityOnly(t *testing.T, r received, ev *jqlgate.Event) {
+	v, err := url.ParseQuery(string(r.Body))
+	if err != nil {
+		t.Fatalf("form body %q: %v", r.Body, err)
+	}
+	if v.Get("entityId") != "cus_9" || v.Has("data") {
+		t.Errorf("form = %v, want entityId and no data", v)
 	}
 }
 
@@ -197,5 +221,57 @@ func TestRotationSignsWithEverySecret(t *testing.T) {
 	}
 	if verify(t, expired, r.Header, r.Body) {
 		t.Errorf("expired secret still signs")
+	}
+}
+
+// A v1a signature is the Ed25519 signature of id.timestamp.body, checked
+// with crypto/ed25519 exactly as the Standard Webhooks spec defines it.
+func TestSignV1aEd25519(t *testing.T) {
+	key := jqlgate.NewSigningSecret(jqlgate.SchemeV1a)
+	hmacSecret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	body := []byte(`{"test": 2432232314}`)
+	got := dispatcher.Sign([]string{key, hmacSecret}, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body)
+	parts := strings.Fields(got)
+	if len(parts) != 2 || parts[1] != "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" {
+		t.Fatalf("Sign = %q, want a v1a entry then the spec's v1 vector", got)
+	}
+	b64, ok := strings.CutPrefix(parts[0], "v1a,")
+	sig, err := base64.StdEncoding.DecodeString(b64)
+	if !ok || err != nil {
+		t.Fatalf("entry %q is not v1a,<base64>", parts[0])
+	}
+	pub, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(jqlgate.PublicSecret(key), "whpk_"))
+	msg := []byte("msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330." + string(body))
+	if !ed25519.Verify(ed25519.PublicKey(pub), msg, sig) {
+		t.Errorf("v1a signature does not verify with the whpk_ public key")
+	}
+	if ed25519.Verify(ed25519.PublicKey(pub), append(msg, ' '), sig) {
+		t.Errorf("v1a signature verifies a changed body")
+	}
+}
+
+func TestBodySignature(t *testing.T) {
+	secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	body := []byte(`{"a":1}`)
+	for alg, h := range map[string]func() hash.Hash{"sha256": sha256.New, "sha1": sha1.New, "": sha256.New} {
+		mac := hmac.New(h, []byte(secret))
+		mac.Write(body)
+		name := alg
+		if name == "" {
+			name = "sha256"
+		}
+		if got, want := dispatcher.BodySignature(alg, secret, body), name+"="+hex.EncodeToString(mac.Sum(nil)); got != want {
+			t.Errorf("BodySignature(%q) = %q, want %q", alg, got, want)
+		}
+	}
+}
+
+func TestEntityURL(t *testing.T) {
+	ev := &jqlgate.Event{Type: "profile.Customer:create", EntityID: "cus_1/x"}
+	if got := dispatcher.EntityURL("https://api.example.com/", ev); got != "https://api.example.com/console/records/profile.Customer/cus_1%2Fx" {
+		t.Errorf("EntityURL = %q", got)
+	}
+	if got := dispatcher.EntityURL("", ev); got != "" {
+		t.Errorf("EntityURL without a public URL = %q, want empty", got)
 	}
 }

@@ -89,7 +89,7 @@ func (d *Dispatcher) site(ctx context.Context, id string) (*siteEntry, error) {
 func (d *Dispatcher) newSiteEntry(s *jqlgate.TrustedSite) *siteEntry {
 	e := &siteEntry{site: s}
 	if s.OAuth2 != nil && s.OAuth2.TokenURL != "" {
-		e.tokens = d.tokenSource(s.OAuth2)
+		e.tokens = d.tokenSource(s.OAuth2, s.PublicOnly)
 	}
 	return e
 }

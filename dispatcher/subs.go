@@ -15,6 +15,10 @@ import (
 const (
 	defaultTimeout     = 10 * time.Second
 	defaultMaxInFlight = 8
+	// A subscription stored before its options were bounded (at subscribe
+	// and update) is held to the same bounds here.
+	maxTimeout     = 30 * time.Second
+	maxMaxInFlight = 50
 )
 
 // newTarget prepares sub for delivery, reusing prev's token source and
@@ -24,13 +28,14 @@ func (d *Dispatcher) newTarget(sub *jqlgate.Subscription, prev *target) *target 
 		prev.sub = sub
 		return prev
 	}
-	t := &target{sub: sub, maxInFlight: sub.MaxInFlight, timeout: time.Duration(sub.TimeoutSeconds) * time.Second}
+	t := &target{sub: sub, maxInFlight: sub.MaxInFlight, timeout: time.Duration(sub.TimeoutSeconds) * time.Second, host: receiverHost(sub.WebhookURL)}
 	if t.maxInFlight <= 0 {
 		t.maxInFlight = defaultMaxInFlight
 	}
 	if t.timeout <= 0 {
 		t.timeout = defaultTimeout
 	}
+	t.maxInFlight, t.timeout = min(t.maxInFlight, maxMaxInFlight), min(t.timeout, maxTimeout)
 	if len(sub.Filter) > 0 {
 		t.conds, t.filterErr = jqlgate.ParseFilter("filter", sub.Filter)
 		if t.filterErr != nil {
@@ -42,7 +47,7 @@ func (d *Dispatcher) newTarget(sub *jqlgate.Subscription, prev *target) *target 
 		t.limiter = rate.NewLimiter(rate.Limit(sub.RateLimitPerSecond), burst)
 	}
 	if o := sub.OAuth2; o != nil && o.TokenURL != "" {
-		t.tokens = d.tokenSource(o)
+		t.tokens = d.tokenSource(o, sub.PublicOnly)
 	}
 	return t
 }
@@ -50,12 +55,16 @@ func (d *Dispatcher) newTarget(sub *jqlgate.Subscription, prev *target) *target 
 // tokenSource fetches and caches a receiver's client-credentials token. The
 // token endpoint is called through the same guarded client as receivers,
 // since its URL is user-supplied too.
-func (d *Dispatcher) tokenSource(o *jqlgate.ReceiverOAuth2) oauth2.TokenSource {
+func (d *Dispatcher) tokenSource(o *jqlgate.ReceiverOAuth2, publicOnly bool) oauth2.TokenSource {
 	cc := &clientcredentials.Config{ClientID: o.ClientID, ClientSecret: o.ClientSecret, TokenURL: o.TokenURL, Scopes: o.Scopes}
 	if o.Audience != "" {
 		cc.EndpointParams = map[string][]string{"audience": {o.Audience}}
 	}
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, d.tokenClient)
+	client := d.tokenClient
+	if publicOnly {
+		client = d.publicTokenClient
+	}
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, client)
 	return oauth2.ReuseTokenSource(nil, cc.TokenSource(ctx))
 }
 

@@ -40,9 +40,20 @@ type subscriptionDoc struct {
 	Filter         string        `bson:"filter,omitempty"`
 	Ordered        bool          `bson:"ordered"`
 	TrustedSite    string        `bson:"trustedSite,omitempty"`
+	PublicOnly     bool          `bson:"publicOnly,omitempty"`
 	Secrets        []secretDoc   `bson:"secrets"`
 	CreatedAt      time.Time     `bson:"createdAt"`
 	UpdatedAt      time.Time     `bson:"updatedAt"`
+
+	// Scheme is the signature scheme; "" (documents from before it) is
+	// v1. With v1a, Secrets hold sealed whsk_ signing keys.
+	Scheme        string            `bson:"signatureScheme,omitempty"`
+	BodySignature *bodySignatureDoc `bson:"bodySignature,omitempty"`
+}
+
+type bodySignatureDoc struct {
+	Header    string `bson:"header"`
+	Algorithm string `bson:"algorithm"`
 }
 
 // headerDoc is one custom header. Values are sealed (any of them may carry
@@ -89,8 +100,11 @@ func (s *SubscriptionStore) toDoc(sub *jqlgate.Subscription) (*subscriptionDoc, 
 		Enabled: sub.Enabled, DisabledReason: sub.DisabledReason, SecretHeaders: sub.SecretHeaders,
 		RetryPreset: sub.RetryPolicy.Preset, RetryMillis: durationsToMillis(sub.RetryPolicy.Schedule),
 		TimeoutSeconds: sub.TimeoutSeconds, MaxInFlight: sub.MaxInFlight, RateLimit: sub.RateLimitPerSecond,
-		Ordered: sub.Ordered, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt,
-		TrustedSite: sub.TrustedSite,
+		Ordered: sub.Ordered, PublicOnly: sub.PublicOnly, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt,
+		TrustedSite: sub.TrustedSite, Scheme: sub.SignatureScheme,
+	}
+	if b := sub.BodySignature; b != nil {
+		d.BodySignature = &bodySignatureDoc{Header: b.Header, Algorithm: b.Algorithm}
 	}
 	var err error
 	if d.Metadata, err = jsonText(sub.Metadata); err != nil {
@@ -139,8 +153,14 @@ func (s *SubscriptionStore) fromDoc(d *subscriptionDoc) (*jqlgate.Subscription, 
 		Enabled: d.Enabled, DisabledReason: d.DisabledReason, SecretHeaders: d.SecretHeaders,
 		RetryPolicy:    jqlgate.RetryPolicy{Preset: d.RetryPreset, Schedule: millisToDurations(d.RetryMillis)},
 		TimeoutSeconds: d.TimeoutSeconds, MaxInFlight: d.MaxInFlight, RateLimitPerSecond: d.RateLimit,
-		Ordered: d.Ordered, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
-		TrustedSite: d.TrustedSite,
+		Ordered: d.Ordered, PublicOnly: d.PublicOnly, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
+		TrustedSite: d.TrustedSite, SignatureScheme: d.Scheme,
+	}
+	if sub.SignatureScheme == "" {
+		sub.SignatureScheme = jqlgate.SchemeV1
+	}
+	if b := d.BodySignature; b != nil {
+		sub.BodySignature = &jqlgate.BodySignature{Header: b.Header, Algorithm: b.Algorithm}
 	}
 	var err error
 	if sub.Metadata, err = jsonObject(d.Metadata); err != nil {

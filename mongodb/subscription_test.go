@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,6 +59,7 @@ func fullSubscription(owner, url string) *jqlgate.Subscription {
 			{Value: "whsec_previousprevious", CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(24 * time.Hour)},
 		},
 		TimeoutSeconds: 10, MaxInFlight: 8, RateLimitPerSecond: 2.5, Ordered: true,
+		SignatureScheme: "v1", BodySignature: &jqlgate.BodySignature{Header: "X-Hub-Signature-256", Algorithm: "sha256"},
 		CreatedAt: now, UpdatedAt: now,
 	}
 }
@@ -228,5 +230,30 @@ func TestSubscriptionDisable(t *testing.T) {
 	}
 	if err := s.Disable(ctx, "sub_missing", "x"); jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
 		t.Errorf("Disable of a missing subscription: %v, want not found", err)
+	}
+}
+
+// A v1a subscription's whsk_ signing key is sealed at rest like a whsec_
+// secret, and its scheme survives the round trip.
+func TestSubscriptionV1aKeySealed(t *testing.T) {
+	ctx := context.Background()
+	s, raw := newStore(t)
+	want := fullSubscription("client:a", "https://example.com/v1a")
+	want.SignatureScheme, want.BodySignature = jqlgate.SchemeV1a, nil
+	key := jqlgate.NewSigningSecret(jqlgate.SchemeV1a)
+	want.Secrets = []jqlgate.Secret{{Value: key, CreatedAt: want.CreatedAt}}
+	got, _, err := s.Create(ctx, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := s.Get(ctx, got.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, read); diff != "" {
+		t.Errorf("Get differs (-want +got):\n%s", diff)
+	}
+	if doc := raw(got.ID); bytes.Contains(doc, []byte(strings.TrimPrefix(key, "whsk_")[:40])) {
+		t.Errorf("raw document contains the signing key")
 	}
 }

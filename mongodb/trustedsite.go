@@ -178,16 +178,17 @@ func (s *TrustedSiteStore) bump(ctx context.Context) error {
 // trustedSiteDoc is a trusted site as stored; every credential is sealed,
 // header values included.
 type trustedSiteDoc struct {
-	ID        string        `bson:"_id"`
-	Key       string        `bson:"key"`
-	Owner     string        `bson:"owner"`
-	Name      string        `bson:"name"`
-	BaseURL   string        `bson:"baseUrl"`
-	BasicAuth *basicAuthDoc `bson:"basicAuth,omitempty"`
-	OAuth2    *oauth2Doc    `bson:"oauth2,omitempty"`
-	Headers   []headerDoc   `bson:"headers,omitempty"` // values sealed
-	CreatedAt time.Time     `bson:"createdAt"`
-	UpdatedAt time.Time     `bson:"updatedAt"`
+	ID         string        `bson:"_id"`
+	Key        string        `bson:"key"`
+	Owner      string        `bson:"owner"`
+	Name       string        `bson:"name"`
+	BaseURL    string        `bson:"baseUrl"`
+	BasicAuth  *basicAuthDoc `bson:"basicAuth,omitempty"`
+	OAuth2     *oauth2Doc    `bson:"oauth2,omitempty"`
+	Headers    []headerDoc   `bson:"headers,omitempty"` // values sealed
+	PublicOnly bool          `bson:"publicOnly,omitempty"`
+	CreatedAt  time.Time     `bson:"createdAt"`
+	UpdatedAt  time.Time     `bson:"updatedAt"`
 }
 
 // siteKey makes a site's name unique per owner.
@@ -197,7 +198,7 @@ func siteHeaderContext(id, name string) string { return id + "/headers." + name 
 
 func (s *TrustedSiteStore) toDoc(site *jqlgate.TrustedSite) (*trustedSiteDoc, error) {
 	d := &trustedSiteDoc{ID: site.ID, Key: siteKey(site.Owner, site.Name), Owner: site.Owner, Name: site.Name,
-		BaseURL: site.BaseURL, CreatedAt: site.CreatedAt, UpdatedAt: site.UpdatedAt}
+		BaseURL: site.BaseURL, PublicOnly: site.PublicOnly, CreatedAt: site.CreatedAt, UpdatedAt: site.UpdatedAt}
 	var err error
 	if b := site.BasicAuth; b != nil {
 		d.BasicAuth = &basicAuthDoc{Username: b.Username}
@@ -218,7 +219,7 @@ func (s *TrustedSiteStore) toDoc(site *jqlgate.TrustedSite) (*trustedSiteDoc, er
 }
 
 func (s *TrustedSiteStore) fromDoc(d *trustedSiteDoc) (*jqlgate.TrustedSite, error) {
-	site := &jqlgate.TrustedSite{ID: d.ID, Owner: d.Owner, Name: d.Name, BaseURL: d.BaseURL,
+	site := &jqlgate.TrustedSite{ID: d.ID, Owner: d.Owner, Name: d.Name, BaseURL: d.BaseURL, PublicOnly: d.PublicOnly,
 		CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC()}
 	if err := s.open(d, site); err != nil {
 		return nil, jqlgate.Internal("trustedSites.open", fmt.Errorf("trusted site %s: %w", d.ID, err))

@@ -1,9 +1,17 @@
 package webhook_test
 
 import (
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,4 +122,71 @@ func ExampleVerify() {
 	}
 	fmt.Println(ev.Event, ev.Data["name"])
 	// Output: profile.Customer:create Ada
+}
+
+func TestVerifyRequestGETQuery(t *testing.T) {
+	query := "data=%7B%22id%22%3A%22cus_1%22%7D&entityId=cus_1&event=profile.Customer%3Acreate&id=evt_1&subscriptionId=sub_1&timestamp=2026-01-02T03%3A04%3A05Z"
+	h := signed(t, "msg_1", time.Now(), query, secret)
+	r := httptest.NewRequest(http.MethodGet, "/hook?"+query, nil)
+	r.Header = h
+	ev, err := webhook.VerifyRequest(secret, r)
+	if err != nil {
+		t.Fatalf("VerifyRequest: %v", err)
+	}
+	if ev.ID != "evt_1" || ev.SubscriptionID != "sub_1" || ev.EntityID != "cus_1" || ev.Data["id"] != "cus_1" {
+		t.Errorf("event = %+v", ev)
+	}
+	r = httptest.NewRequest(http.MethodGet, "/hook?"+query+"&x=1", nil)
+	r.Header = h
+	if _, err := webhook.VerifyRequest(secret, r); !errors.Is(err, webhook.ErrNoMatch) {
+		t.Errorf("changed query: err = %v, want ErrNoMatch", err)
+	}
+}
+
+func TestVerifyRequestPOSTKeepsBody(t *testing.T) {
+	body := `{"id":"evt_1","event":"a.B:create","timestamp":"2026-01-02T03:04:05Z","subscriptionId":"sub_1","data":{}}`
+	r := httptest.NewRequest(http.MethodPost, "/hook", strings.NewReader(body))
+	r.Header = signed(t, "msg_1", time.Now(), body, secret)
+	ev, err := webhook.VerifyRequest(secret, r)
+	if err != nil || ev.SubscriptionID != "sub_1" {
+		t.Fatalf("VerifyRequest = %+v, %v", ev, err)
+	}
+	again, _ := io.ReadAll(r.Body)
+	if string(again) != body {
+		t.Errorf("body after VerifyRequest = %q, want it readable again", again)
+	}
+}
+
+func TestVerifyV1aPublicKey(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	whsk := "whsk_" + base64.StdEncoding.EncodeToString(priv)
+	whpk := "whpk_" + base64.StdEncoding.EncodeToString(pub)
+	body := `{"id":"evt_1"}`
+	h := signed(t, "msg_1", time.Now(), body, whsk)
+	if !strings.HasPrefix(h.Get("webhook-signature"), "v1a,") {
+		t.Fatalf("signature %q is not v1a", h.Get("webhook-signature"))
+	}
+	if _, err := webhook.Verify(whpk, h, []byte(body)); err != nil {
+		t.Errorf("Verify with the public key: %v", err)
+	}
+	otherPub, _, _ := ed25519.GenerateKey(nil)
+	if _, err := webhook.Verify("whpk_"+base64.StdEncoding.EncodeToString(otherPub), h, []byte(body)); !errors.Is(err, webhook.ErrNoMatch) {
+		t.Errorf("another public key: err = %v, want ErrNoMatch", err)
+	}
+	if _, err := webhook.Verify(secret, h, []byte(body)); !errors.Is(err, webhook.ErrNoMatch) {
+		t.Errorf("a whsec_ secret verifies a v1a signature: %v", err)
+	}
+}
+
+func TestCheckBodySignature(t *testing.T) {
+	body := []byte(`{"a":1}`)
+	mac := hmac.New(sha1.New, []byte(secret))
+	mac.Write(body)
+	sha1Sig := "sha1=" + hex.EncodeToString(mac.Sum(nil))
+	if webhook.CheckBodySignature(secret, sha1Sig, body, false) {
+		t.Errorf("sha1 accepted without allowSHA1")
+	}
+	if !webhook.CheckBodySignature(secret, sha1Sig, body, true) {
+		t.Errorf("sha1 refused with allowSHA1")
+	}
 }

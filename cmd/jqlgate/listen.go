@@ -19,7 +19,7 @@ import (
 
 var listenOptions = []option{
 	{flag: "addr", env: "JQLGATE_LISTEN_ADDR", def: "127.0.0.1:9000", usage: "address to receive webhooks on"},
-	{flag: "secret", env: "JQLGATE_LISTEN_SECRET", def: "", usage: "whsec_ signing secret(s), comma-separated; empty skips verification", secret: true},
+	{flag: "secret", env: "JQLGATE_LISTEN_SECRET", def: "", usage: "whsec_ signing secret(s) or whpk_ public key(s) (signatureScheme v1a), comma-separated; empty skips verification", secret: true},
 	{flag: "status", env: "", def: "200", usage: "HTTP status to answer verified webhooks with (500 exercises retries)"},
 	{flag: "tolerance", env: "", def: "5m", usage: "how far webhook-timestamp may be from now"},
 	{flag: "forward-to", env: "", def: "", usage: "also forward each verified webhook, headers and body, to this URL"},
@@ -91,7 +91,11 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	verdict, code := "not verified (no --secret given)", l.status
 	if l.verifier != nil {
-		if _, err := l.verifier.Verify(r.Header, body); err != nil {
+		signed := body
+		if r.Method == http.MethodGet {
+			signed = []byte(r.URL.RawQuery) // a GET's signature covers its query string
+		}
+		if _, err := l.verifier.Verify(r.Header, signed); err != nil {
 			verdict, code = "REJECTED: "+err.Error(), http.StatusUnauthorized
 		} else {
 			verdict = "signature OK"

@@ -23,6 +23,9 @@ type dispatcherConfig struct {
 	// store.
 	NodeID  string
 	Workers int
+	// MaxPerOwner and MaxPerHost: see dispatcher.Config (0: the default
+	// share of Workers).
+	MaxPerOwner, MaxPerHost int
 	// TakeoverAfter and RetryHorizon: see dispatcher.Config (0 here
 	// disables each).
 	TakeoverAfter time.Duration
@@ -51,6 +54,14 @@ func parseDispatcherConfig(s *optionSet, addr string) (dispatcherConfig, error) 
 	}
 	if c.Workers <= 0 {
 		return c, fmt.Errorf("--dispatcher-workers: must be at least 1, got %d", c.Workers)
+	}
+	for flag, v := range map[string]*int{"dispatcher-max-per-owner": &c.MaxPerOwner, "dispatcher-max-per-host": &c.MaxPerHost} {
+		if *v, err = s.int(flag); err != nil {
+			return c, err
+		}
+		if *v < 0 {
+			return c, fmt.Errorf("--%s: must be 0 (the default share) or more, got %d", flag, *v)
+		}
 	}
 	if c.TakeoverAfter, err = s.duration("takeover-after"); err != nil {
 		return c, err
@@ -120,7 +131,8 @@ func wireDispatcher(ctx context.Context, a *app, cfg serveConfig) error {
 		Store: store, Source: a.subscriptions, Disabler: a.subscriptions, Sites: a.sites,
 		Owners: &ownerResolver{store: mongodb.NewAuthStore(a.db.Database), external: cfg.Auth.External.JWKSURL != "" || cfg.Auth.External.IntrospectionURL != ""},
 		Node:   cfg.Dispatcher.NodeID, Workers: cfg.Dispatcher.Workers, Policy: cfg.Webhook.Policy,
-		Version: version, Registry: a.metrics, Logger: a.logger,
+		MaxPerOwner: cfg.Dispatcher.MaxPerOwner, MaxPerHost: cfg.Dispatcher.MaxPerHost,
+		Version: version, Registry: a.metrics, Logger: a.logger, PublicURL: cfg.Webhook.PublicURL,
 		TakeoverAfter: orNever(cfg.Dispatcher.TakeoverAfter), RetryHorizon: orNever(cfg.Dispatcher.RetryHorizon),
 		DisableAfterFailures: countOrNever(cfg.Dispatcher.DisableAfterFailures),
 		DisableAfter:         orNever(cfg.Dispatcher.DisableAfter),

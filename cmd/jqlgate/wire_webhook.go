@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,6 +40,9 @@ type webhookConfig struct {
 	Policy jqlgate.AddrPolicy
 	// MaxPerOwner caps each owner's subscriptions; 0 does not cap.
 	MaxPerOwner int
+	// PublicURL is the server's public base URL, for webhooks' entityUrl
+	// ("" omits it).
+	PublicURL string
 }
 
 func parseWebhookConfig(s *optionSet) (webhookConfig, error) {
@@ -57,7 +61,22 @@ func parseWebhookConfig(s *optionSet) (webhookConfig, error) {
 	if c.MaxPerOwner < 0 {
 		return c, fmt.Errorf("--max-subscriptions-per-owner must not be negative")
 	}
-	return c, nil
+	c.PublicURL, err = parsePublicURL(s.str("public-url"))
+	return c, err
+}
+
+// parsePublicURL checks --public-url: empty, or an absolute http(s) URL
+// with no query or fragment. It is returned without a trailing slash.
+func parsePublicURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("--public-url: %q is not an http(s) base URL such as https://api.example.com (no query, fragment or user)", raw)
+	}
+	return strings.TrimRight(raw, "/"), nil
 }
 
 // loadSecretKey returns the master key that seals webhook secrets: the

@@ -23,8 +23,8 @@ import (
 
 // Principals of the operator tests.
 var (
-	opsA = &jqlgate.Principal{ID: "a", Kind: jqlgate.PrincipalClient, Permissions: []string{"system.Webhook:*", "profile.Customer:retrieve"}}
-	opsB = &jqlgate.Principal{ID: "b", Kind: jqlgate.PrincipalClient, Permissions: []string{"system.Webhook:*", "profile.Customer:retrieve"}}
+	opsA = &jqlgate.Principal{ID: "a", Kind: jqlgate.PrincipalClient, Permissions: []string{"system.Webhook:*", "system.Webhook:privateTargets", "profile.Customer:retrieve"}}
+	opsB = &jqlgate.Principal{ID: "b", Kind: jqlgate.PrincipalClient, Permissions: []string{"system.Webhook:*", "system.Webhook:privateTargets", "profile.Customer:retrieve"}}
 )
 
 var opsLoopback = jqlgate.AddrPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}

@@ -64,7 +64,7 @@ func RegisterTrustedSite(m *namespaces.Mux, deps TrustedSiteDeps) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	s := &sites{TrustedSiteDeps: deps, checks: &webhooks{WebhookDeps{Policy: deps.Policy, Resolver: deps.Resolver, Now: deps.Now}}}
+	s := &sites{TrustedSiteDeps: deps, checks: &webhooks{WebhookDeps: WebhookDeps{Policy: deps.Policy, Resolver: deps.Resolver, Now: deps.Now}}}
 	routes := []struct {
 		intent string
 		fn     func(context.Context, *jqlgate.Command) (*jqlgate.Result, error)
@@ -112,10 +112,10 @@ func (s *sites) create(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Resu
 	if err != nil {
 		return nil, err
 	}
-	site := &jqlgate.TrustedSite{Owner: own}
+	site := &jqlgate.TrustedSite{Owner: own, PublicOnly: !cmd.Principal.Has(jqlgate.PermPrivateTargets)}
 	r := &reader{}
 	r.applySite(site, cmd.Fields, true)
-	if err := s.validate(ctx, r, site, true); err != nil {
+	if err := s.validate(ctx, cmd.Principal, r, site, true); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -227,8 +227,12 @@ func (s *sites) update(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Resu
 	oldBase, oldToken := site.BaseURL, siteTokenURL(site)
 	r := &reader{}
 	r.applySite(site, cmd.Fields, false)
-	resolve := site.BaseURL != oldBase || siteTokenURL(site) != oldToken
-	if err := s.validate(ctx, r, site, resolve); err != nil {
+	// Someone without PermPrivateTargets has every URL checked again, and
+	// the site then reaches public addresses only, as for subscriptions.
+	private := cmd.Principal.Has(jqlgate.PermPrivateTargets)
+	resolve := site.BaseURL != oldBase || siteTokenURL(site) != oldToken || !private
+	site.PublicOnly = !private
+	if err := s.validate(ctx, cmd.Principal, r, site, resolve); err != nil {
 		return nil, err
 	}
 	if site.BaseURL != oldBase {

@@ -73,7 +73,7 @@ func (r *reader) applySite(site *jqlgate.TrustedSite, fields map[string]any, cre
 
 // validate checks a site: its form (EINVALID listing every problem), then,
 // when resolve is true, where its base and token URLs resolve.
-func (s *sites) validate(ctx context.Context, r *reader, site *jqlgate.TrustedSite, resolve bool) error {
+func (s *sites) validate(ctx context.Context, p *jqlgate.Principal, r *reader, site *jqlgate.TrustedSite, resolve bool) error {
 	if site.Name == "" && !r.failed("name") {
 		r.fail("name", "is required")
 	}
@@ -105,11 +105,11 @@ func (s *sites) validate(ctx context.Context, r *reader, site *jqlgate.TrustedSi
 	if !resolve {
 		return nil
 	}
-	if err := s.checks.checkHost(ctx, "baseUrl", site.BaseURL); err != nil {
+	if err := s.checks.checkHost(ctx, p, "baseUrl", site.BaseURL); err != nil {
 		return err
 	}
 	if site.OAuth2 != nil {
-		return s.checks.checkHost(ctx, "oauth2.tokenUrl", site.OAuth2.TokenURL)
+		return s.checks.checkHost(ctx, p, "oauth2.tokenUrl", site.OAuth2.TokenURL)
 	}
 	return nil
 }

@@ -79,6 +79,7 @@ type WebhookDeps struct {
 // webhooks holds the system.Webhook handlers.
 type webhooks struct {
 	WebhookDeps
+	testLimit *ownerLimiter // testWebhook sends per owner
 }
 
 // RegisterWebhook registers every system.Webhook intent on m.
@@ -89,7 +90,7 @@ func RegisterWebhook(m *namespaces.Mux, deps WebhookDeps) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	w := &webhooks{deps}
+	w := &webhooks{WebhookDeps: deps, testLimit: newOwnerLimiter(testRate, testBurst)}
 	routes := []struct {
 		intent string
 		fn     func(context.Context, *jqlgate.Command) (*jqlgate.Result, error)

@@ -35,6 +35,7 @@ func (w *webhooks) checkForm(r *reader, sub *jqlgate.Subscription) {
 	if _, ok := sub.Headers["Authorization"]; ok && (sub.BasicAuth != nil || sub.OAuth2 != nil) {
 		r.fail("headers.Authorization", "can't be set together with basicAuth or oauth2")
 	}
+	checkSigning(r, sub)
 	if sub.OAuth2 != nil && !r.failed("oauth2.tokenUrl") {
 		_, err := w.Policy.CheckURL("oauth2.tokenUrl", sub.OAuth2.TokenURL)
 		r.merge(err)
@@ -61,25 +62,27 @@ func (w *webhooks) validate(ctx context.Context, r *reader, p *jqlgate.Principal
 	if !resolve {
 		return nil
 	}
-	if err := w.checkHost(ctx, "webhookUrl", sub.WebhookURL); err != nil {
+	if err := w.checkHost(ctx, p, "webhookUrl", sub.WebhookURL); err != nil {
 		return err
 	}
 	if sub.OAuth2 != nil {
-		return w.checkHost(ctx, "oauth2.tokenUrl", sub.OAuth2.TokenURL)
+		return w.checkHost(ctx, p, "oauth2.tokenUrl", sub.OAuth2.TokenURL)
 	}
 	return nil
 }
 
 // checkHost resolves the host of a checked URL and refuses it if any of its
-// addresses is one webhooks may not reach.
-func (w *webhooks) checkHost(ctx context.Context, field, raw string) error {
+// addresses is one webhooks may not reach (EINVALID), or one reachable only
+// through the policy's Allow list when p lacks PermPrivateTargets
+// (EFORBIDDEN).
+func (w *webhooks) checkHost(ctx context.Context, p *jqlgate.Principal, field, raw string) error {
 	u, err := w.Policy.CheckURL(field, raw)
 	if err != nil {
 		return err
 	}
 	host := u.Hostname()
 	if addr, err := netip.ParseAddr(host); err == nil {
-		return w.checkAddrs(field, host, []netip.Addr{addr})
+		return w.checkAddrs(p, field, host, []netip.Addr{addr})
 	}
 	if looksNumeric(host) {
 		return jqlgate.Invalid(field, "host %s is not a valid IP address", host)
@@ -90,13 +93,18 @@ func (w *webhooks) checkHost(ctx context.Context, field, raw string) error {
 	if err != nil || len(addrs) == 0 {
 		return jqlgate.Invalid(field, "host %s does not resolve", host)
 	}
-	return w.checkAddrs(field, host, addrs)
+	return w.checkAddrs(p, field, host, addrs)
 }
 
-func (w *webhooks) checkAddrs(field, host string, addrs []netip.Addr) error {
+func (w *webhooks) checkAddrs(p *jqlgate.Principal, field, host string, addrs []netip.Addr) error {
+	private := false
 	for _, a := range addrs {
 		// A zone would make every prefix check miss: compare without it.
-		if w.Policy.AllowedAddr(a.WithZone("")) {
+		switch w.Policy.Reach(a.WithZone("")) {
+		case jqlgate.ReachPublic:
+			continue
+		case jqlgate.ReachAllowed:
+			private = true
 			continue
 		}
 		if a.String() == host {
@@ -104,7 +112,21 @@ func (w *webhooks) checkAddrs(field, host string, addrs []netip.Addr) error {
 		}
 		return jqlgate.Invalid(field, "host %s resolves to %s, a loopback, private, link-local or otherwise reserved address that webhooks may not reach", host, a)
 	}
+	if private && !canReachPrivate(p) {
+		return privateForbidden(field, host)
+	}
 	return nil
+}
+
+// canReachPrivate reports whether p may use receivers that only the
+// address policy's Allow list makes reachable.
+func canReachPrivate(p *jqlgate.Principal) bool {
+	return p.Has(jqlgate.PermPrivateTargets)
+}
+
+func privateForbidden(field, host string) error {
+	return &jqlgate.Error{Code: jqlgate.EFORBIDDEN, Field: field,
+		Message: "Host " + host + " is a private address that this server allows for webhooks; using it requires the permission " + jqlgate.PermPrivateTargets + "."}
 }
 
 // looksNumeric reports whether host is made of digits, dots and hex like a

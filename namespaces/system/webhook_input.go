@@ -13,11 +13,15 @@ import (
 const (
 	defaultTimeoutSeconds = 10
 	defaultMaxInFlight    = 8
-	maxScheduleEntries    = 20
-	maxRetryDelay         = 30 * 24 * time.Hour
-	maxMetadataBytes      = 8 << 10
-	maxRateLimit          = 10000
-	minRateLimit          = 0.01
+	// maxTimeoutSeconds and maxMaxInFlight bound what one subscription
+	// may hold of the shared delivery workers (see SECURITY.md, fairness).
+	maxTimeoutSeconds  = 30
+	maxMaxInFlight     = 50
+	maxScheduleEntries = 20
+	maxRetryDelay      = 30 * 24 * time.Hour
+	maxMetadataBytes   = 8 << 10
+	maxRateLimit       = 10000
+	minRateLimit       = 0.01
 )
 
 // newSubscription returns a subscription with every option at its default.
@@ -60,6 +64,8 @@ var setters = map[string]setter{
 	"rateLimitPerSecond": setRateLimit,
 	"filter":             setFilter,
 	"trustedSite":        setTrustedSite,
+	"signatureScheme":    setSignatureScheme,
+	"bodySignature":      setBodySignature,
 }
 
 // subscriptionFields are the names of every settable field, sorted.
@@ -109,14 +115,14 @@ func setEnabled(r *reader, s *jqlgate.Subscription, v any) {
 func setTimeout(r *reader, s *jqlgate.Subscription, v any) {
 	s.TimeoutSeconds = defaultTimeoutSeconds
 	if v != nil {
-		s.TimeoutSeconds = r.integer("timeoutSeconds", v, 1, 60)
+		s.TimeoutSeconds = r.integer("timeoutSeconds", v, 1, maxTimeoutSeconds)
 	}
 }
 
 func setMaxInFlight(r *reader, s *jqlgate.Subscription, v any) {
 	s.MaxInFlight = defaultMaxInFlight
 	if v != nil {
-		s.MaxInFlight = r.integer("maxInFlight", v, 1, 100)
+		s.MaxInFlight = r.integer("maxInFlight", v, 1, maxMaxInFlight)
 	}
 }
 

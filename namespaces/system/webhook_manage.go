@@ -143,13 +143,20 @@ func (w *webhooks) update(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.R
 	if err != nil {
 		return nil, w.refuseOperator(ctx, cmd, err)
 	}
-	oldURL, oldToken := sub.WebhookURL, tokenURL(sub)
+	oldURL, oldToken, oldScheme := sub.WebhookURL, tokenURL(sub), sub.SignatureScheme
 	r := &reader{}
 	r.apply(sub, cmd.Fields, "id")
-	resolve := sub.WebhookURL != oldURL || tokenURL(sub) != oldToken
+	if sub.SignatureScheme != oldScheme && !r.failed("signatureScheme") {
+		r.fail("signatureScheme", "is changed by rotateWebhookSecret, which makes a key of the new kind while the old one keeps signing for the grace period")
+	}
+	// A caller without PermPrivateTargets has the URLs checked again
+	// even if unchanged: the subscription becomes public-only.
+	private := canReachPrivate(cmd.Principal)
+	resolve := sub.WebhookURL != oldURL || tokenURL(sub) != oldToken || !private
 	if err := w.validate(ctx, r, cmd.Principal, sub, resolve); err != nil {
 		return nil, err
 	}
+	sub.PublicOnly = !private
 	return w.save(ctx, sub, "Webhook updated.")
 }
 
@@ -247,34 +254,41 @@ func (w *webhooks) getSecret(ctx context.Context, cmd *jqlgate.Command) (*jqlgat
 	var active []secretView
 	for _, s := range sub.Secrets {
 		if s.ExpiresAt.IsZero() || now.Before(s.ExpiresAt) {
-			active = append(active, secretView{s.Value, s.CreatedAt, s.ExpiresAt})
+			active = append(active, secretView{jqlgate.PublicSecret(s.Value), s.CreatedAt, s.ExpiresAt})
 		}
 	}
 	data := map[string]any{"id": sub.ID, "secret": currentSecret(sub), "secrets": active}
 	return &jqlgate.Result{Data: data, Message: "Webhook secret.", Filtered: 1, Display: 1}, nil
 }
 
-// rotateSecret makes a new signing secret; the previous one keeps signing
-// beside it for expiresInSeconds (24 hours unless given, at most 7 days).
+// rotateSecret makes a new signing secret (or takes the caller's secret);
+// the previous one keeps signing beside it for expiresInSeconds (24 hours
+// unless given, at most 7 days). signatureScheme switches the scheme: the
+// new key is of the new kind, and during the grace period both sign.
 func (w *webhooks) rotateSecret(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
-	sub, err := w.ownedByID(ctx, cmd, "expiresInSeconds")
+	sub, err := w.ownedByID(ctx, cmd, "expiresInSeconds", "secret", "signatureScheme")
 	if err != nil {
 		return nil, w.refuseOperator(ctx, cmd, err)
 	}
 	grace := defaultRotateGrace
+	r := &reader{}
 	if v, ok := cmd.Fields["expiresInSeconds"]; ok && v != nil {
-		r := &reader{}
 		grace = time.Duration(r.integer("expiresInSeconds", v, 0, int(maxRotateGrace.Seconds()))) * time.Second
-		if err := r.err(); err != nil {
-			return nil, err
-		}
+	}
+	if v, ok := cmd.Fields["signatureScheme"]; ok {
+		setSignatureScheme(r, sub, v)
+		checkSigning(r, sub)
+	}
+	fresh := readSecret(r, cmd.Fields, sub.SignatureScheme)
+	if err := r.err(); err != nil {
+		return nil, err
 	}
 	now := w.now()
-	sub.Secrets = rotated(sub.Secrets, newSecret(), now, grace)
+	sub.Secrets = rotated(sub.Secrets, fresh, now, grace)
 	if _, err := w.save(ctx, sub, ""); err != nil {
 		return nil, err
 	}
-	data := map[string]any{"id": sub.ID, "secret": sub.Secrets[0].Value, "previousExpiresAt": now.Add(grace)}
+	data := map[string]any{"id": sub.ID, "secret": currentSecret(sub), "previousExpiresAt": now.Add(grace)}
 	return &jqlgate.Result{Data: data, Message: "Webhook secret rotated.", Filtered: 1, Display: 1}, nil
 }
 

@@ -2,12 +2,69 @@ package system
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/jqlgate/jqlgate"
 )
+
+// testWebhook sends at most testRate a second per owner, testBurst at once:
+// enough to try a receiver, too few to use the server as a proxy.
+const (
+	testRate  = 2
+	testBurst = 5
+)
+
+// ownerLimiter is a token bucket per owner.
+type ownerLimiter struct {
+	mu       sync.Mutex
+	limit    rate.Limit
+	burst    int
+	limiters map[string]*rate.Limiter
+}
+
+func newOwnerLimiter(r float64, burst int) *ownerLimiter {
+	return &ownerLimiter{limit: rate.Limit(r), burst: burst, limiters: map[string]*rate.Limiter{}}
+}
+
+// maxLimiters bounds the owners remembered; past it, owners whose bucket
+// is full again are forgotten.
+const maxLimiters = 10000
+
+// allow takes one token of owner's bucket, or answers ERATELIMIT with the
+// time until one is available.
+func (l *ownerLimiter) allow(owner string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	lim := l.limiters[owner]
+	if lim == nil {
+		if len(l.limiters) >= maxLimiters {
+			for k, v := range l.limiters {
+				if v.TokensAt(now) >= float64(l.burst) {
+					delete(l.limiters, k)
+				}
+			}
+		}
+		lim = rate.NewLimiter(l.limit, l.burst)
+		l.limiters[owner] = lim
+	}
+	r := lim.ReserveN(now, 1)
+	wait := r.DelayFrom(now)
+	if wait == 0 {
+		return nil
+	}
+	r.CancelAt(now)
+	secs := time.Duration(math.Ceil(wait.Seconds())) * time.Second
+	return &jqlgate.Error{Code: jqlgate.ERATELIMIT, RetryAfter: secs,
+		Message: fmt.Sprintf("Too many test sends: testWebhook allows %d a second (%d at once) per owner. Try again shortly.", testRate, testBurst)}
+}
 
 // retry re-sends one delivery (deliveryId), or every delivery of a
 // subscription that ended Failed since a time ({id, since}), now, as the
@@ -220,6 +277,19 @@ func (w *webhooks) test(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Res
 	if err != nil {
 		return nil, err
 	}
+	if err := w.testLimit.allow(sub.Owner); err != nil {
+		return nil, err
+	}
+	if !canReachPrivate(cmd.Principal) {
+		// The answer is shown to the caller: a receiver only the address
+		// policy's Allow list makes reachable is not theirs to read.
+		if err := w.checkHost(ctx, cmd.Principal, "id", sub.WebhookURL); err != nil {
+			return nil, err
+		}
+		public := *sub
+		public.PublicOnly = true
+		sub = &public
+	}
 	et, err := w.testEvent(sub, trigger)
 	if err != nil {
 		return nil, err
@@ -269,9 +339,16 @@ func testView(a *jqlgate.Attempt) map[string]any {
 		"statusCode": 0, "headers": map[string]string{}, "body": ""}
 	if e.Response != nil {
 		data["statusCode"], data["headers"], data["body"] = e.Response.Code, e.Response.Headers, e.Response.Body
+		if len(a.ResponseBody) > maxTestBody {
+			data["body"], data["bodyTruncated"] = a.ResponseBody[:maxTestBody], true
+		}
 	}
 	return data
 }
+
+// maxTestBody bounds the receiver's answer testWebhook shows (the
+// dispatcher keeps no more of a test send's answer either).
+const maxTestBody = 4 << 10
 
 func testMessage(a *jqlgate.Attempt) string {
 	if a.Status == jqlgate.StatusDone {

@@ -24,17 +24,20 @@ var optionFields = []namespaces.FieldSpec{
 	field("trustedSite", "string", false, "id of your trusted site whose credentials authenticate the requests, instead of basicAuth or oauth2; webhookUrl must lie under its baseUrl"),
 	field("metadata", "object", false, "free-form data kept with the subscription"),
 	field("retryPolicy", "object", false, `{"schedule": [seconds before each retry]} or {"preset": "default" | "antavo"}`),
-	field("timeoutSeconds", "integer", false, "request timeout, 1 to 60 (default 10)"),
-	field("maxInFlight", "integer", false, "concurrent requests to the receiver, 1 to 100 (default 8)"),
+	field("timeoutSeconds", "integer", false, "request timeout, 1 to 30 (default 10)"),
+	field("maxInFlight", "integer", false, "concurrent requests to the receiver, 1 to 50 (default 8)"),
 	field("rateLimitPerSecond", "number", false, "most requests per second, 0.01 to 10000 (0 or absent: no limit)"),
 	field("filter", "object", false, "deliver only events whose data matches, in __meta__.filter syntax"),
 	field("ordered", "boolean", false, "deliver one event at a time, in order"),
+	field("signatureScheme", "string", false, "v1 (default: HMAC-SHA256 with a whsec_ secret) or v1a (Ed25519: receivers verify with the whpk_ public key); updateWebhook can't change it, rotateWebhookSecret can"),
+	field("bodySignature", "object", false, `{"header": "X-Webhook-Signature", "algorithm": "sha256" | "sha1"} (or true for these defaults): also send <algorithm>=<hex HMAC of the body> keyed with the secret, for receivers that check a plain body HMAC; v1 only`),
 }
 
 var subscribeFields = append([]namespaces.FieldSpec{
 	field("prefix", "string", true, "a name for the subscription, such as your application's"),
 	field("trigger", "string", true, "app.Model:action, app.Model:* or *; see listEvents"),
 	field("webhookUrl", "string", true, "the http(s) URL events are sent to"),
+	field("secret", "string", false, "your own signing secret: whsec_ and base64 of 24 to 64 random bytes (a whsk_ Ed25519 key with signatureScheme v1a); generated when absent"),
 }, optionFields...)
 
 var updateFields = append([]namespaces.FieldSpec{
@@ -63,6 +66,8 @@ var webhookSpecs = map[string]namespaces.IntentSpec{
 	"getWebhookSecret": {Summary: "Returns a subscription's signing secret, and any older one still signing during a rotation.", Fields: []namespaces.FieldSpec{idField}},
 	"rotateWebhookSecret": {Summary: "Makes a new signing secret; the old one keeps signing beside it for expiresInSeconds.", Fields: []namespaces.FieldSpec{
 		idField, field("expiresInSeconds", "integer", false, "how long the old secret keeps signing, 0 to 604800 (default 86400)"),
+		field("secret", "string", false, "your own new secret, as for subscribeToWebhook; generated when absent"),
+		field("signatureScheme", "string", false, "switch to v1 or v1a: the new key is of that kind, and the old one keeps signing for the grace period"),
 	}},
 	"listEvents": {Summary: "Lists the events a subscription can be triggered by, each with an example payload."},
 }

@@ -2,20 +2,10 @@ package system
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 
 	"github.com/jqlgate/jqlgate"
 )
-
-// newSecret returns a signing secret: "whsec_" and 32 random bytes in
-// base64, as Standard Webhooks spells it.
-func newSecret() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return "whsec_" + base64.StdEncoding.EncodeToString(b)
-}
 
 // subscribe creates a subscription, or returns the caller's existing one
 // with the same prefix, trigger and URL, with its signing secret.
@@ -26,11 +16,16 @@ func (w *webhooks) subscribe(ctx context.Context, cmd *jqlgate.Command) (*jqlgat
 	}
 	sub := newSubscription()
 	r := &reader{}
-	r.apply(sub, cmd.Fields)
+	r.apply(sub, cmd.Fields, "secret")
+	if sub.SignatureScheme == "" {
+		sub.SignatureScheme = jqlgate.SchemeV1
+	}
+	secret := readSecret(r, cmd.Fields, sub.SignatureScheme)
 	if err := w.validate(ctx, r, cmd.Principal, sub, true); err != nil {
 		return nil, err
 	}
 	sub.Owner = own
+	sub.PublicOnly = !canReachPrivate(cmd.Principal)
 	existing, err := w.Store.FindByKey(ctx, own, sub.Prefix, sub.Trigger, sub.WebhookURL)
 	if err == nil {
 		return subscribed(existing, false), nil
@@ -43,7 +38,7 @@ func (w *webhooks) subscribe(ctx context.Context, cmd *jqlgate.Command) (*jqlgat
 	}
 	now := w.now()
 	sub.ID = jqlgate.NewID("sub")
-	sub.Secrets = []jqlgate.Secret{{Value: newSecret(), CreatedAt: now}}
+	sub.Secrets = []jqlgate.Secret{{Value: secret, CreatedAt: now}}
 	sub.CreatedAt, sub.UpdatedAt = now, now
 	saved, created, err := w.Store.Create(ctx, sub)
 	if err != nil {
@@ -84,12 +79,14 @@ func subscribed(sub *jqlgate.Subscription, created bool) *jqlgate.Result {
 	return &jqlgate.Result{Data: v, Message: msg, Filtered: 1, Display: 1}
 }
 
-// currentSecret returns the newest signing secret.
+// currentSecret returns what verifies the newest signing secret's
+// signatures: the whsec_ secret itself, or the whpk_ public key of a v1a
+// subscription's whsk_ signing key (which never leaves the server).
 func currentSecret(sub *jqlgate.Subscription) string {
 	if len(sub.Secrets) == 0 {
 		return ""
 	}
-	return sub.Secrets[0].Value
+	return jqlgate.PublicSecret(sub.Secrets[0].Value)
 }
 
 // unsubscribe removes a subscription named by id, or by prefix, trigger and

@@ -23,9 +23,9 @@ import (
 
 // Principals of the tests.
 var (
-	clientA     = &jqlgate.Principal{ID: "a", Kind: jqlgate.PrincipalClient, Permissions: []string{"system.Webhook:*", "profile.Customer:retrieve"}}
-	clientB     = &jqlgate.Principal{ID: "b", Kind: jqlgate.PrincipalClient, Permissions: []string{"system.Webhook:*", "profile.Customer:*"}}
-	webhookOnly = &jqlgate.Principal{ID: "w", Kind: jqlgate.PrincipalClient, Permissions: []string{"system.Webhook:*"}}
+	clientA     = &jqlgate.Principal{ID: "a", Kind: jqlgate.PrincipalClient, Permissions: []string{"system.Webhook:*", "system.Webhook:privateTargets", "profile.Customer:retrieve"}}
+	clientB     = &jqlgate.Principal{ID: "b", Kind: jqlgate.PrincipalClient, Permissions: []string{"system.Webhook:*", "system.Webhook:privateTargets", "profile.Customer:*"}}
+	webhookOnly = &jqlgate.Principal{ID: "w", Kind: jqlgate.PrincipalClient, Permissions: []string{"system.Webhook:*", "system.Webhook:privateTargets"}}
 	admin       = &jqlgate.Principal{ID: "root", Kind: jqlgate.PrincipalClient, Permissions: []string{"*"}}
 )
 
