@@ -95,7 +95,7 @@ func (q *DeliveryQuery) Attempts(ctx context.Context, aq jqlgate.AttemptQuery) (
 }
 
 func attemptFilter(aq jqlgate.AttemptQuery) bson.D {
-	var f bson.D
+	f := bson.D{}
 	switch {
 	case aq.SubscriptionID != "":
 		f = bson.D{{Key: "subscription_id", Value: aq.SubscriptionID}}
