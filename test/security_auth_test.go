@@ -213,7 +213,7 @@ func TestSecurityExternalIssuerOwnerKeys(t *testing.T) {
 		"prefix":   "Admin", "trigger": "profile.Customer:create", "webhookUrl": recv.URL + "/admin",
 	}).must(t).decode(t, &adminSub)
 
-	scope := "profile.Customer:retrieve system.Webhook:subscribeToWebhook system.Webhook:listWebhooks system.Webhook:getWebhook system.Webhook:getWebhookSecret"
+	scope := "profile.Customer:retrieve system.Webhook:subscribeToWebhook system.Webhook:listWebhooks system.Webhook:getWebhook system.Webhook:getWebhookSecret system.Webhook:privateTargets"
 	extTok := ext.token(t, adminID, scope)
 	// The external token works, for its own subscriptions.
 	var extSub struct{ ID string }

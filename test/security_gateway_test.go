@@ -140,7 +140,7 @@ func TestSecurityRequestIDIsBounded(t *testing.T) {
 // __meta__ tokens are unaffected.
 func TestSecurityCookieRequestsAreSameOrigin(t *testing.T) {
 	dir := t.TempDir()
-	createUser(t, dir, "csrf", "system.Webhook:* profile.Customer:retrieve")
+	createUser(t, dir, "csrf", "system.Webhook:* system.Webhook:privateTargets profile.Customer:retrieve")
 	p := serveWithAdmin(t, dir)
 	login := p.jql(map[string]any{
 		"__meta__": map[string]any{"namespace": "system.User", "schema": "controller", "intent": "authenticate", "authenticationClass": "jwt", "return": map[string]any{"token": nil}},

@@ -78,7 +78,7 @@ func revokeCustomer(t *testing.T, p *proc, tok, name string) {
 func revokeSetup(t *testing.T) (dataDir string, c clientCreds, subID string, mine, control *receiver) {
 	t.Helper()
 	dataDir = t.TempDir()
-	c = createClient(t, dataDir, "subscriber", "system.Webhook:* profile.Customer:*")
+	c = createClient(t, dataDir, "subscriber", "system.Webhook:* system.Webhook:privateTargets profile.Customer:*")
 	p := serveWithAdmin(t, dataDir)
 	admin := p.token(adminID, adminSecret)
 	mine, control = newReceiver(), newReceiver()
@@ -146,13 +146,13 @@ func TestSecurityRevokeNarrowedClientGetsNoCustomerEvents(t *testing.T) {
 	dataDir, c, _, mine, control := revokeSetup(t)
 
 	var out map[string]string
-	cli(t, dataDir, &out, "client", "update", "--id", c.ClientID, "--scope", "system.Webhook:* profile.Customer:create")
+	cli(t, dataDir, &out, "client", "update", "--id", c.ClientID, "--scope", "system.Webhook:* system.Webhook:privateTargets profile.Customer:create")
 	afterwards(t, dataDir, mine, control)
 }
 
 func TestSecurityRevokeOperatorListsAndDisables(t *testing.T) {
 	dataDir := t.TempDir()
-	sub := createClient(t, dataDir, "subscriber", "system.Webhook:* profile.Customer:*")
+	sub := createClient(t, dataDir, "subscriber", "system.Webhook:* system.Webhook:privateTargets profile.Customer:*")
 	op := createClient(t, dataDir, "operator", "system.Webhook:listWebhooks system.Webhook:disableWebhook system.Webhook:operate")
 	p := serveWithAdmin(t, dataDir)
 	admin := p.token(adminID, adminSecret)

@@ -34,7 +34,7 @@ func TestOwnersRevokedWhileRunning(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cc, err := auth.CreateClient(ctx, principals, "subscriber", "system.Webhook:* profile.Customer:*")
+	cc, err := auth.CreateClient(ctx, principals, "subscriber", "system.Webhook:* system.Webhook:privateTargets profile.Customer:*")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestOwnersRevokedWhileRunning(t *testing.T) {
 	var got atomic.Int64
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got.Add(1) }))
 	t.Cleanup(recv.Close)
-	p := &jqlgate.Principal{ID: cc.ClientID, Kind: jqlgate.PrincipalClient, Permissions: []string{"system.Webhook:*", "profile.Customer:*"}}
+	p := &jqlgate.Principal{ID: cc.ClientID, Kind: jqlgate.PrincipalClient, Permissions: []string{"system.Webhook:*", jqlgate.PermPrivateTargets, "profile.Customer:*"}}
 	_, err = mux.Serve(ctx, &jqlgate.Command{Principal: p, Meta: jqlgate.Meta{Namespace: system.WebhookNamespace, Schema: jqlgate.SchemaController, Intent: "subscribeToWebhook"},
 		Fields: map[string]any{"prefix": "owners", "trigger": "profile.Customer:*", "webhookUrl": recv.URL}})
 	if err != nil {
