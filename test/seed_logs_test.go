@@ -47,7 +47,6 @@ func newLogsEnv(t *testing.T) *logsEnv {
 	e.ada, e.grace = createCustomerAs(t, e.p, admin, "Ada"), createCustomerAs(t, e.p, admin, "Grace")
 	e.rcvA.waitFor(t, 2, 30*time.Second)
 	e.rcvB.waitFor(t, 2, 30*time.Second)
-	e.afterwards = time.Now().UTC().Add(time.Second)
 	// Wait until both of A's attempts are recorded.
 	deadline := time.Now().Add(30 * time.Second)
 	for len(e.logs(t, e.a, map[string]any{"status": "Done"})) < 2 {
@@ -56,6 +55,7 @@ func newLogsEnv(t *testing.T) *logsEnv {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	e.afterwards = time.Now().UTC().Add(time.Second)
 	return e
 }
 
