@@ -127,9 +127,11 @@ func wireAuth(ctx context.Context, a *app, cfg serveConfig) error {
 			a.server.Mount(r.Method, r.Path, r.Handler)
 		}
 	}
-	a.server.Authenticator = &auth.Authenticator{Tokens: tokens, ExternalOnly: !c.Builtin, External: externalVerifiers(c.External), APIKeys: store}
+	authn := &auth.Authenticator{Tokens: tokens, ExternalOnly: !c.Builtin, External: externalVerifiers(c.External), APIKeys: store}
+	a.server.Authenticator = authn
 	users := &auth.Users{Store: store, Tokens: tokens}
 	system.RegisterUser(a.mux, system.UserDeps{Users: users, SecureCookie: c.CookieSecure})
+	registerAdmin(a, store, authn, users)
 	return nil
 }
 
@@ -139,12 +141,15 @@ func bootstrapClient(ctx context.Context, a *app, store *mongodb.AuthStore, c au
 	if c.BootstrapID == "" {
 		return nil
 	}
-	created, err := auth.EnsureClient(ctx, store, c.BootstrapID, c.BootstrapSecret)
+	did, err := auth.EnsureClient(ctx, store, c.BootstrapID, c.BootstrapSecret)
 	if err != nil {
 		return fmt.Errorf("bootstrap client: %w", err)
 	}
-	if created {
+	switch did {
+	case auth.EnsureCreated:
 		a.logger.Info("created the bootstrap client", "client_id", c.BootstrapID)
+	case auth.EnsureSecretUpdated:
+		a.logger.Info("updated the bootstrap client's secret from JQLGATE_BOOTSTRAP_CLIENT_SECRET", "client_id", c.BootstrapID)
 	}
 	return nil
 }
