@@ -24,6 +24,9 @@ type DeliveryStore struct {
 
 	eventBatch   *Batcher
 	attemptBatch *Batcher
+	// index is the embedded store's log index (see logIndex), nil on
+	// MongoDB.
+	index *logIndex
 }
 
 // NewDeliveryStore returns the delivery store in db. Its inserts are group
@@ -33,6 +36,7 @@ func NewDeliveryStore(db *mongo.Database) *DeliveryStore {
 		events:   db.Collection("events"),
 		attempts: db.Collection("attempts"),
 		nodes:    db.Collection("nodes"),
+		index:    indexFor(db),
 	}
 	s.eventBatch = NewBatcher(s.events, BatcherOptions{})
 	s.attemptBatch = NewBatcher(s.attempts, BatcherOptions{})
@@ -106,7 +110,9 @@ func (s *DeliveryStore) InsertEvents(ctx context.Context, fans []*jqlgate.Fanout
 	for i, f := range fans {
 		docs[i] = toEventDoc(f)
 	}
-	return s.eventBatch.InsertMany(ctx, docs)
+	err := s.eventBatch.InsertMany(ctx, docs)
+	s.index.insertedEvents(fans, err)
+	return err
 }
 
 // EventsSince returns node's events accepted at or after since, oldest
@@ -183,7 +189,9 @@ func (s *DeliveryStore) InsertAttempts(ctx context.Context, attempts []*jqlgate.
 	for i, a := range attempts {
 		docs[i] = toAttemptDoc(a)
 	}
-	return s.attemptBatch.InsertMany(ctx, docs)
+	err := s.attemptBatch.InsertMany(ctx, docs)
+	s.index.insertedAttempts(attempts, err)
+	return err
 }
 
 // AttemptsSince returns the attempts at deliveries of node's events made at

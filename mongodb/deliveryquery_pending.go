@@ -43,14 +43,24 @@ func (q *DeliveryQuery) PendingTo(ctx context.Context, subIDs []string, all bool
 		}
 		want = func(id string) bool { return set[id] }
 	}
-	events, err := q.targetEvents(ctx, subIDs, all, since)
-	if err != nil || len(events) == 0 {
+	indexed := q.indexed(ctx)
+	var events []*eventDoc
+	if indexed {
+		events = q.index.eventsSince(subIDs, all, since)
+	} else if events, err = q.targetEvents(ctx, subIDs, all, since); err != nil {
 		return nil, err
 	}
-	filter := append(subFilter(subIDs, all), bson.E{Key: "created_at", Value: bson.D{{Key: "$gte", Value: since}}})
-	attempts, err := q.find(ctx, "find pending attempts", filter, options.Find().SetProjection(slimAttempt))
-	if err != nil {
-		return nil, err
+	if len(events) == 0 {
+		return nil, nil
+	}
+	var attempts []*jqlgate.Attempt
+	if indexed {
+		attempts = q.index.selected(since, attemptMatcher(jqlgate.AttemptQuery{SubscriptionIDs: subIDs, AllSubscriptions: all}))
+	} else {
+		filter := append(subFilter(subIDs, all), bson.E{Key: "created_at", Value: bson.D{{Key: "$gte", Value: since}}})
+		if attempts, err = q.find(ctx, "find pending attempts", filter, options.Find().SetProjection(slimAttempt)); err != nil {
+			return nil, err
+		}
 	}
 	latest := map[[2]string]*jqlgate.Attempt{}
 	for _, a := range latestByDelivery(attempts) {
@@ -92,11 +102,21 @@ func subFilter(subIDs []string, all bool) bson.D {
 // wait for a retry: a dispatcher may keep a retry due far ahead only in the
 // store, without holding its watermark back for it.
 func (q *DeliveryQuery) parkedRetries(ctx context.Context, subIDs []string, all bool, since time.Time, seen map[[2]string]bool) ([]*jqlgate.PendingDelivery, error) {
-	filter := append(subFilter(subIDs, all), bson.E{Key: "status", Value: jqlgate.StatusResent},
-		bson.E{Key: "next_attempt_at", Value: bson.D{{Key: "$gte", Value: since}}})
-	resent, err := q.find(ctx, "find parked retries", filter, options.Find().SetProjection(bson.D{{Key: "delivery_id", Value: 1}, {Key: "event_id", Value: 1}, {Key: "subscription_id", Value: 1}}))
-	if err != nil {
-		return nil, err
+	indexed := q.indexed(ctx)
+	var resent []*jqlgate.Attempt
+	if indexed {
+		match := attemptMatcher(jqlgate.AttemptQuery{SubscriptionIDs: subIDs, AllSubscriptions: all, Statuses: []string{jqlgate.StatusResent}})
+		resent = q.index.selected(time.Time{}, func(a *jqlgate.Attempt) bool {
+			return match(a) && !a.NextAttemptAt.IsZero() && !a.NextAttemptAt.Before(since)
+		})
+	} else {
+		filter := append(subFilter(subIDs, all), bson.E{Key: "status", Value: jqlgate.StatusResent},
+			bson.E{Key: "next_attempt_at", Value: bson.D{{Key: "$gte", Value: since}}})
+		var err error
+		resent, err = q.find(ctx, "find parked retries", filter, options.Find().SetProjection(bson.D{{Key: "delivery_id", Value: 1}, {Key: "event_id", Value: 1}, {Key: "subscription_id", Value: 1}}))
+		if err != nil {
+			return nil, err
+		}
 	}
 	var ids []string
 	for _, a := range resent {
@@ -108,9 +128,14 @@ func (q *DeliveryQuery) parkedRetries(ctx context.Context, subIDs []string, all 
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	all2, err := q.find(ctx, "find parked attempts", bson.D{{Key: "delivery_id", Value: bson.D{{Key: "$in", Value: ids}}}}, options.Find().SetProjection(slimAttempt))
-	if err != nil {
-		return nil, err
+	var all2 []*jqlgate.Attempt
+	if indexed {
+		all2 = q.index.ofDeliveries(ids)
+	} else {
+		var err error
+		if all2, err = q.find(ctx, "find parked attempts", bson.D{{Key: "delivery_id", Value: bson.D{{Key: "$in", Value: ids}}}}, options.Find().SetProjection(slimAttempt)); err != nil {
+			return nil, err
+		}
 	}
 	var out []*jqlgate.PendingDelivery
 	for _, a := range latestByDelivery(all2) {

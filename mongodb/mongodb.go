@@ -82,6 +82,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	db.Client = client
 	db.URI = uri
+	if db.Embedded {
+		embeddedClients.Store(client, struct{}{})
+	}
 	db.Database = client.Database(cfg.Database)
 	return db, nil
 }
@@ -181,6 +184,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close disconnects from the store, then stops the embedded store if it
 // was started by Open.
 func (db *DB) Close(ctx context.Context) error {
+	forgetClient(db.Client)
 	err := db.Client.Disconnect(ctx)
 	db.stopEmbeddedStore()
 	return err

@@ -36,6 +36,9 @@ func newWebhookOps(db *mongodb.DB, d *dispatcher.Dispatcher, logger *slog.Logger
 	if err := q.EnsureIndexes(ctx); err != nil {
 		logger.Warn("webhook log indexes", "error", err.Error())
 	}
+	// On the embedded store, load the views' in-process index now, off
+	// the request path (a no-op on MongoDB).
+	go q.Preload(context.Background())
 	return &webhookOps{DeliveryQuery: q, d: d}
 }
 

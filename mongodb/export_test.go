@@ -1,0 +1,9 @@
+package mongodb
+
+// SetBodyBudget sets the bytes of headers and bodies log indexes keep
+// whole, until the returned function restores it.
+func SetBodyBudget(n int) func() {
+	old := bodyBudget
+	bodyBudget = n
+	return func() { bodyBudget = old }
+}
