@@ -7,3 +7,11 @@ func SetBodyBudget(n int) func() {
 	bodyBudget = n
 	return func() { bodyBudget = old }
 }
+
+// SetMaxIndexed sets the most attempts a log index holds, until the
+// returned function restores it.
+func SetMaxIndexed(n int) func() {
+	old := maxIndexed
+	maxIndexed = n
+	return func() { maxIndexed = old }
+}

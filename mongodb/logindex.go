@@ -88,11 +88,9 @@ type logIndex struct {
 	// maxIndexed and is no longer kept.
 	started, ready, off bool
 	atts                []*jqlgate.Attempt // by (CreatedAt, ID)
-	sorted              bool
 	byID                map[string]*jqlgate.Attempt
 	byDelivery          map[string][]*jqlgate.Attempt
 	evs                 []*eventDoc // by (Accepted, ID)
-	evSorted            bool
 	evByID              map[string]*eventDoc
 	// full holds the newest attempts whole, up to bodyBudget bytes of
 	// headers and bodies; fifo is the order they came in, for eviction.
@@ -141,8 +139,8 @@ func (x *logIndex) ensure(ctx context.Context, attempts, events *mongo.Collectio
 }
 
 func (x *logIndex) reset() {
-	x.atts, x.sorted, x.byID, x.byDelivery = nil, true, map[string]*jqlgate.Attempt{}, map[string][]*jqlgate.Attempt{}
-	x.evs, x.evSorted, x.evByID = nil, true, map[string]*eventDoc{}
+	x.atts, x.byID, x.byDelivery = nil, map[string]*jqlgate.Attempt{}, map[string][]*jqlgate.Attempt{}
+	x.evs, x.evByID = nil, map[string]*eventDoc{}
 	x.full, x.fifo, x.fullBytes = map[string]*jqlgate.Attempt{}, nil, 0
 	x.gone = map[string]bool{}
 }
@@ -223,9 +221,12 @@ func (x *logIndex) addAttempt(a *jqlgate.Attempt) {
 	whole := a
 	a = slim(a)
 	if n := len(x.atts); n > 0 && attemptLess(a, x.atts[n-1]) {
-		x.sorted = false
+		// Recorded late: near the end, as a rule.
+		i, _ := slices.BinarySearchFunc(x.atts, a, compareAttempts)
+		x.atts = slices.Insert(x.atts, i, a)
+	} else {
+		x.atts = append(x.atts, a)
 	}
-	x.atts = append(x.atts, a)
 	x.byID[a.ID] = a
 	x.byDelivery[a.DeliveryID] = append(x.byDelivery[a.DeliveryID], a)
 	x.keepWhole(a, whole)
@@ -270,9 +271,16 @@ func (x *logIndex) addEvent(ev *eventDoc) {
 	e := *ev
 	e.Data, e.Accepted, e.Timestamp = nil, storedTime(e.Accepted), storedTime(e.Timestamp)
 	if n := len(x.evs); n > 0 && eventLess(&e, x.evs[n-1]) {
-		x.evSorted = false
+		i, _ := slices.BinarySearchFunc(x.evs, &e, func(a, b *eventDoc) int {
+			if eventLess(a, b) {
+				return -1
+			}
+			return 1
+		})
+		x.evs = slices.Insert(x.evs, i, &e)
+	} else {
+		x.evs = append(x.evs, &e)
 	}
-	x.evs = append(x.evs, &e)
 	x.evByID[e.ID] = &e
 }
 
@@ -296,50 +304,17 @@ func eventLess(a, b *eventDoc) bool {
 	return a.ID < b.ID
 }
 
-// sort orders the index after out-of-order writes (x.mu held for writing).
-func (x *logIndex) sort() {
-	if !x.sorted {
-		slices.SortFunc(x.atts, func(a, b *jqlgate.Attempt) int {
-			if attemptLess(a, b) {
-				return -1
-			}
-			if attemptLess(b, a) {
-				return 1
-			}
-			return 0
-		})
-		x.sorted = true
+func compareAttempts(a, b *jqlgate.Attempt) int {
+	if attemptLess(a, b) {
+		return -1
 	}
-	if !x.evSorted {
-		slices.SortFunc(x.evs, func(a, b *eventDoc) int {
-			if eventLess(a, b) {
-				return -1
-			}
-			if eventLess(b, a) {
-				return 1
-			}
-			return 0
-		})
-		x.evSorted = true
-	}
-}
-
-// rlock takes the read lock with the index sorted.
-func (x *logIndex) rlock() {
-	x.mu.RLock()
-	if x.sorted && x.evSorted {
-		return
-	}
-	x.mu.RUnlock()
-	x.mu.Lock()
-	x.sort()
-	x.mu.Unlock()
-	x.mu.RLock()
+	return 1
 }
 
 // Hooks of the writers: the store has the documents (or no longer has
-// them). A failed write leaves some of a batch in the store and some not,
-// so it makes the index load again.
+// them). A failed write may leave some of a batch in the store and some
+// not, so it makes the index load again; but a conflict means the document
+// is there (under that _id), so the batch is indexed.
 
 func (x *logIndex) insertedAttempts(as []*jqlgate.Attempt, err error) {
 	if x == nil {
@@ -350,7 +325,7 @@ func (x *logIndex) insertedAttempts(as []*jqlgate.Attempt, err error) {
 	if !x.started {
 		return
 	}
-	if err != nil {
+	if err != nil && jqlgate.ErrorCode(err) != jqlgate.ECONFLICT {
 		x.invalidate()
 		return
 	}
@@ -368,7 +343,7 @@ func (x *logIndex) insertedEvents(fans []*jqlgate.Fanout, err error) {
 	if !x.started {
 		return
 	}
-	if err != nil {
+	if err != nil && jqlgate.ErrorCode(err) != jqlgate.ECONFLICT {
 		x.invalidate()
 		return
 	}
@@ -470,7 +445,7 @@ func attemptMatcher(aq jqlgate.AttemptQuery) func(*jqlgate.Attempt) bool {
 // offset up to its limit, and how many it selects in all.
 func (x *logIndex) page(aq jqlgate.AttemptQuery) ([]*jqlgate.Attempt, int) {
 	match := attemptMatcher(aq)
-	x.rlock()
+	x.mu.RLock()
 	defer x.mu.RUnlock()
 	var out []*jqlgate.Attempt
 	total := 0
@@ -493,7 +468,7 @@ func (x *logIndex) page(aq jqlgate.AttemptQuery) ([]*jqlgate.Attempt, int) {
 
 // selected returns copies of the attempts match keeps, oldest first.
 func (x *logIndex) selected(since time.Time, match func(*jqlgate.Attempt) bool) []*jqlgate.Attempt {
-	x.rlock()
+	x.mu.RLock()
 	defer x.mu.RUnlock()
 	start, _ := slices.BinarySearchFunc(x.atts, since, func(a *jqlgate.Attempt, t time.Time) int { return a.CreatedAt.Compare(t) })
 	var out []*jqlgate.Attempt
@@ -508,7 +483,7 @@ func (x *logIndex) selected(since time.Time, match func(*jqlgate.Attempt) bool) 
 
 // ofDeliveries returns copies of the attempts at the deliveries ids.
 func (x *logIndex) ofDeliveries(ids []string) []*jqlgate.Attempt {
-	x.rlock()
+	x.mu.RLock()
 	defer x.mu.RUnlock()
 	var out []*jqlgate.Attempt
 	for _, id := range ids {
@@ -523,7 +498,7 @@ func (x *logIndex) ofDeliveries(ids []string) []*jqlgate.Attempt {
 // eventsSince returns copies of the events accepted at or after since that
 // target any of subIDs (any subscription when all), newest first.
 func (x *logIndex) eventsSince(subIDs []string, all bool, since time.Time) []*eventDoc {
-	x.rlock()
+	x.mu.RLock()
 	defer x.mu.RUnlock()
 	var out []*eventDoc
 	for i := len(x.evs) - 1; i >= 0 && !x.evs[i].Accepted.Before(since); i-- {

@@ -261,3 +261,51 @@ func TestLogIndexRetention(t *testing.T) {
 		t.Errorf("pending after the sweep: %v, %v; the store says %v", pending, err, want)
 	}
 }
+
+// Past the most attempts it holds, the index turns itself off and the
+// views read the store, with the same answers.
+func TestLogIndexOffPastItsBound(t *testing.T) {
+	defer mongodb.SetMaxIndexed(50)()
+	ctx := context.Background()
+	db := mongotest.New(t)
+	s, q := mongodb.NewDeliveryStore(db), mongodb.NewDeliveryQuery(db)
+	t.Cleanup(func() { _ = s.Close(ctx) })
+	plain := mongodb.NewDeliveryQuery(plainDB(t, db))
+	q.Preload(ctx)
+	logFixture(t, s, 80)
+	for _, aq := range logQueries()[:4] {
+		want, wantN, _ := plain.Attempts(ctx, aq)
+		got, n, err := q.Attempts(ctx, aq)
+		if err != nil || n != wantN || wantN == 0 || !cmp.Equal(rows(got), rows(want)) {
+			t.Errorf("Attempts(%+v) = %d, %v; want %d", aq, n, err, wantN)
+		}
+	}
+}
+
+// An embedded store reopened from its files: the index is loaded from
+// what the last run wrote.
+func TestLogIndexAfterRestart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	open := func() *mongodb.DB {
+		db, err := mongodb.Open(ctx, mongodb.Config{DataDir: dir, ConnectTimeout: 20 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	db := open()
+	s := mongodb.NewDeliveryStore(db.Database)
+	mongodb.NewDeliveryQuery(db.Database).Preload(ctx)
+	logFixture(t, s, 40)
+	_ = s.Close(ctx)
+	if err := db.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db = open()
+	defer db.Close(ctx)
+	page, total, err := mongodb.NewDeliveryQuery(db.Database).Attempts(ctx, jqlgate.AttemptQuery{SubscriptionID: "sub_3", Limit: 2})
+	if err != nil || total != 6 || len(page) != 2 || page[0].DeliveryID != "msg_19" || page[1].DeliveryID != "msg_19" || page[0].Attempt != 2 {
+		t.Errorf("after a restart: %v, %d, %v; want msg_19's attempts 2 and 1, of 6", rows(page), total, err)
+	}
+}
