@@ -35,6 +35,12 @@ func (q *DeliveryQuery) PendingTo(ctx context.Context, subIDs []string, all bool
 	if err != nil {
 		return nil, err
 	}
+	if q.indexed(ctx) {
+		seen := map[[2]string]bool{}
+		out := q.index.pending(subIDs, all, since, seen)
+		parked, err := q.parkedRetries(ctx, subIDs, all, since, seen)
+		return append(out, parked...), err
+	}
 	want := func(string) bool { return true }
 	if !all {
 		set := make(map[string]bool, len(subIDs))
@@ -43,24 +49,14 @@ func (q *DeliveryQuery) PendingTo(ctx context.Context, subIDs []string, all bool
 		}
 		want = func(id string) bool { return set[id] }
 	}
-	indexed := q.indexed(ctx)
-	var events []*eventDoc
-	if indexed {
-		events = q.index.eventsSince(subIDs, all, since)
-	} else if events, err = q.targetEvents(ctx, subIDs, all, since); err != nil {
+	events, err := q.targetEvents(ctx, subIDs, all, since)
+	if err != nil || len(events) == 0 {
 		return nil, err
 	}
-	if len(events) == 0 {
-		return nil, nil
-	}
-	var attempts []*jqlgate.Attempt
-	if indexed {
-		attempts = q.index.selected(since, attemptMatcher(jqlgate.AttemptQuery{SubscriptionIDs: subIDs, AllSubscriptions: all}))
-	} else {
-		filter := append(subFilter(subIDs, all), bson.E{Key: "created_at", Value: bson.D{{Key: "$gte", Value: since}}})
-		if attempts, err = q.find(ctx, "find pending attempts", filter, options.Find().SetProjection(slimAttempt)); err != nil {
-			return nil, err
-		}
+	filter := append(subFilter(subIDs, all), bson.E{Key: "created_at", Value: bson.D{{Key: "$gte", Value: since}}})
+	attempts, err := q.find(ctx, "find pending attempts", filter, options.Find().SetProjection(slimAttempt))
+	if err != nil {
+		return nil, err
 	}
 	latest := map[[2]string]*jqlgate.Attempt{}
 	for _, a := range latestByDelivery(attempts) {

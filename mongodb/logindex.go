@@ -90,8 +90,11 @@ type logIndex struct {
 	atts                []*jqlgate.Attempt // by (CreatedAt, ID)
 	byID                map[string]*jqlgate.Attempt
 	byDelivery          map[string][]*jqlgate.Attempt
-	evs                 []*eventDoc // by (Accepted, ID)
-	evByID              map[string]*eventDoc
+	// latest is the latest attempt (test attempts aside) at each
+	// delivery, by event and subscription: what the queue asks.
+	latest map[[2]string]*jqlgate.Attempt
+	evs    []*eventDoc // by (Accepted, ID)
+	evByID map[string]*eventDoc
 	// full holds the newest attempts whole, up to bodyBudget bytes of
 	// headers and bodies; fifo is the order they came in, for eviction.
 	full      map[string]*jqlgate.Attempt
@@ -140,6 +143,7 @@ func (x *logIndex) ensure(ctx context.Context, attempts, events *mongo.Collectio
 
 func (x *logIndex) reset() {
 	x.atts, x.byID, x.byDelivery = nil, map[string]*jqlgate.Attempt{}, map[string][]*jqlgate.Attempt{}
+	x.latest = map[[2]string]*jqlgate.Attempt{}
 	x.evs, x.evByID = nil, map[string]*eventDoc{}
 	x.full, x.fifo, x.fullBytes = map[string]*jqlgate.Attempt{}, nil, 0
 	x.gone = map[string]bool{}
@@ -229,6 +233,9 @@ func (x *logIndex) addAttempt(a *jqlgate.Attempt) {
 	}
 	x.byID[a.ID] = a
 	x.byDelivery[a.DeliveryID] = append(x.byDelivery[a.DeliveryID], a)
+	if k := [2]string{a.EventID, a.SubscriptionID}; !a.Test && later(a, x.latest[k]) {
+		x.latest[k] = a
+	}
 	x.keepWhole(a, whole)
 }
 
@@ -400,6 +407,14 @@ func (x *logIndex) deleted(ids []any, err error) {
 			} else {
 				x.byDelivery[a.DeliveryID] = rest
 			}
+			if k := [2]string{a.EventID, a.SubscriptionID}; x.latest[k] == a {
+				delete(x.latest, k)
+				for _, b := range rest {
+					if !b.Test && b.EventID == a.EventID && b.SubscriptionID == a.SubscriptionID && later(b, x.latest[k]) {
+						x.latest[k] = b
+					}
+				}
+			}
 		}
 		if _, ok := x.evByID[id]; ok {
 			evHit = true
@@ -495,17 +510,34 @@ func (x *logIndex) ofDeliveries(ids []string) []*jqlgate.Attempt {
 	return out
 }
 
-// eventsSince returns copies of the events accepted at or after since that
-// target any of subIDs (any subscription when all), newest first.
-func (x *logIndex) eventsSince(subIDs []string, all bool, since time.Time) []*eventDoc {
+// later reports whether a is a later attempt at its delivery than b (or b
+// is nil), as latestByDelivery has it.
+func later(a, b *jqlgate.Attempt) bool {
+	return b == nil || a.Attempt > b.Attempt || a.Attempt == b.Attempt && a.CreatedAt.After(b.CreatedAt)
+}
+
+// pending returns the unfinished deliveries of the events accepted at or
+// after since to any of subIDs (every subscription when all), newest event
+// first, and marks each delivery it looked at in seen.
+func (x *logIndex) pending(subIDs []string, all bool, since time.Time, seen map[[2]string]bool) []*jqlgate.PendingDelivery {
+	want := make(map[string]bool, len(subIDs))
+	for _, id := range subIDs {
+		want[id] = true
+	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	var out []*eventDoc
+	var out []*jqlgate.PendingDelivery
 	for i := len(x.evs) - 1; i >= 0 && !x.evs[i].Accepted.Before(since); i-- {
 		ev := x.evs[i]
-		if all || slices.ContainsFunc(ev.Targets, func(t string) bool { return slices.Contains(subIDs, t) }) {
-			c := *ev
-			out = append(out, &c)
+		for _, sub := range ev.Targets {
+			k := [2]string{ev.ID, sub}
+			if !all && !want[sub] || seen[k] {
+				continue
+			}
+			seen[k] = true
+			if p := pendingOf(ev, sub, x.latest[k]); p != nil {
+				out = append(out, p)
+			}
 		}
 	}
 	return out

@@ -43,8 +43,8 @@ func logFixture(t *testing.T, s *mongodb.DeliveryStore, n int) {
 	for i := range n {
 		d := i / 2
 		at := logBase.Add(time.Duration(i)*time.Second + time.Duration(i%7)*time.Microsecond)
-		if i%10 == 3 {
-			at = at.Add(-time.Minute) // recorded late
+		if i%10 == 4 {
+			at = at.Add(-1500 * time.Millisecond) // recorded after a later one
 		}
 		a := &jqlgate.Attempt{DeliveryID: fmt.Sprint("msg_", d), EventID: fmt.Sprint("evt_", d), Event: []string{"a.B:create", "a.B:update"}[d%2],
 			EntityID: fmt.Sprint("rec_", d%5), SubscriptionID: fmt.Sprint("sub_", d%8), Attempt: 1 + i%2, Status: statuses[i%3],
