@@ -34,6 +34,8 @@ var benchOptions = []option{
 	{flag: "timeout", def: "2m", usage: "give up waiting for deliveries after this long"},
 }
 
+func init() { benchOptions = append(benchOptions, httpBenchOptions...) }
+
 type benchConfig struct {
 	events, subs, publishers, workers int
 	rate                              float64
@@ -60,13 +62,22 @@ func parseBenchConfig(s *optionSet) (benchConfig, error) {
 }
 
 func runBench(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	opts := newOptionSet("bench", "Usage: jqlgate bench [options]\n\nMeasures the dispatcher end to end: publishes events from concurrent publishers\ninto a real store, delivers them to a local receiver and reports accepted/s,\ndelivered/s and event-to-receipt latency.", benchOptions, env)
+	opts := newOptionSet("bench", "Usage: jqlgate bench [options]\n\nMeasures the dispatcher end to end: publishes events from concurrent publishers\ninto a real store, delivers them to a local receiver and reports accepted/s,\ndelivered/s and event-to-receipt latency. With --http it measures what a client\nsees instead: it starts serve (or targets --url), gets an OAuth2 token, subscribes\nits own receiver through /jql, sends --events profile.Customer creates from\n--publishers concurrent clients (or at --rate) and counts unique signed deliveries.", benchOptions, env)
 	if err := opts.parse(args, stderr); err != nil {
 		return err
 	}
 	cfg, err := parseBenchConfig(opts)
 	if err != nil {
 		return err
+	}
+	if h, err := opts.bool("http"); err != nil {
+		return err
+	} else if h {
+		hc, err := parseHTTPBenchConfig(opts, cfg)
+		if err != nil {
+			return err
+		}
+		return runHTTPBench(ctx, hc, env, stdout, stderr)
 	}
 	db, cleanup, err := openBenchStore(ctx, cfg.uri)
 	if err != nil {

@@ -21,7 +21,22 @@ type option struct {
 	def    string
 	usage  string
 	secret bool
+	// switch_ marks a true/false option that may be given bare (--http).
+	switch_ bool
 }
+
+// switchValue is a string option that may be given without a value, which
+// then means "true".
+type switchValue struct{ p *string }
+
+func (v switchValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
+func (v switchValue) Set(s string) error { *v.p = s; return nil }
+func (v switchValue) IsBoolFlag() bool   { return true }
 
 // optionSet binds options to a flag.FlagSet.
 type optionSet struct {
@@ -38,6 +53,13 @@ func newOptionSet(name, usage string, opts []option, environ func(string) string
 		def := o.def
 		if v := environ(o.env); o.env != "" && v != "" {
 			def = v
+		}
+		if o.switch_ {
+			p := new(string)
+			*p = def
+			fs.Var(switchValue{p}, o.flag, o.usage)
+			s.values[o.flag] = p
+			continue
 		}
 		s.values[o.flag] = fs.String(o.flag, def, o.usage)
 	}

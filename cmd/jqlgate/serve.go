@@ -40,6 +40,7 @@ var serveOptions = append([]option{
 	{flag: "disable-after-failures", env: "JQLGATE_DISABLE_AFTER_FAILURES", def: "10", usage: "disable a webhook once this many of its deliveries in a row failed after every retry; 0 never"},
 	{flag: "disable-after", env: "JQLGATE_DISABLE_AFTER", def: "120h", usage: "disable a webhook whose deliveries have kept failing, none delivered, for this long; 0 never"},
 	{flag: "retention", env: "JQLGATE_RETENTION", def: "2160h", usage: "delete webhook attempt records and event payloads older than this; 0 keeps them forever"},
+	{flag: "pprof", env: "JQLGATE_PPROF", def: "", usage: "loopback address (such as 127.0.0.1:6060) to serve Go's /debug/pprof profiles on; empty serves none"},
 }, authOptions...)
 
 // serveConfig is the parsed configuration of jqlgate serve.
@@ -54,6 +55,7 @@ type serveConfig struct {
 	Limits          gateway.Limits
 	AllowedOrigins  []string
 	SchemaDir       string
+	Pprof           string
 	Webhook         webhookConfig
 	Dispatcher      dispatcherConfig
 	Auth            authConfig
@@ -62,6 +64,7 @@ type serveConfig struct {
 func parseServeConfig(s *optionSet) (serveConfig, error) {
 	c := serveConfig{Addr: s.str("addr"), DataDir: s.str("data-dir"), MongoDBURI: s.str("mongodb-uri"), Database: s.str("database")}
 	c.SchemaDir = s.str("schema-dir")
+	c.Pprof = s.str("pprof")
 	var err error
 	if c.ConnectTimeout, err = s.duration("connect-timeout"); err != nil {
 		return c, err
@@ -168,6 +171,14 @@ func (a *app) wire(ctx context.Context, cfg serveConfig) error {
 	}
 	if a.sites, err = openTrustedSites(ctx, cfg, a.db, a.logger); err != nil {
 		return err
+	}
+	if cfg.Pprof != "" {
+		addr, stop, err := servePprof(cfg.Pprof)
+		if err != nil {
+			return err
+		}
+		a.workers = append(a.workers, stop)
+		a.logger.Warn("serving CPU and memory profiles", "pprof", "http://"+addr+"/debug/pprof/")
 	}
 	wireGateway(a, cfg)
 	if err := wireAuth(ctx, a, cfg); err != nil {
