@@ -32,6 +32,7 @@ var benchOptions = []option{
 	{flag: "workers", def: "64", usage: "dispatcher delivery workers"},
 	{flag: "mongodb-uri", env: "MONGODB_URI", def: "", usage: "MongoDB URI; empty starts the embedded store in a temporary directory"},
 	{flag: "timeout", def: "2m", usage: "give up waiting for deliveries after this long"},
+	{flag: "embedded-sync", def: "full", usage: "the embedded store's synchronous setting, full or normal (see serve --embedded-sync)"},
 }
 
 func init() { benchOptions = append(benchOptions, httpBenchOptions...) }
@@ -39,12 +40,15 @@ func init() { benchOptions = append(benchOptions, httpBenchOptions...) }
 type benchConfig struct {
 	events, subs, publishers, workers int
 	rate                              float64
-	uri                               string
+	uri, sync                         string
 	timeout                           time.Duration
 }
 
 func parseBenchConfig(s *optionSet) (benchConfig, error) {
-	c := benchConfig{uri: s.str("mongodb-uri")}
+	c := benchConfig{uri: s.str("mongodb-uri"), sync: s.str("embedded-sync")}
+	if c.sync != "full" && c.sync != "normal" {
+		return c, fmt.Errorf("--embedded-sync: %q is not full or normal", c.sync)
+	}
 	var err error
 	for name, p := range map[string]*int{"events": &c.events, "subscriptions": &c.subs, "publishers": &c.publishers, "workers": &c.workers} {
 		if *p, err = s.int(name); err != nil {
@@ -79,7 +83,7 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 		}
 		return runHTTPBench(ctx, hc, env, stdout, stderr)
 	}
-	db, cleanup, err := openBenchStore(ctx, cfg.uri)
+	db, cleanup, err := openBenchStore(ctx, cfg.uri, cfg.sync)
 	if err != nil {
 		return err
 	}
@@ -89,7 +93,7 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 
 // openBenchStore opens the store and a fresh database in it, dropped (with
 // any temporary directory) by the returned cleanup.
-func openBenchStore(ctx context.Context, uri string) (*mongodb.DB, func(), error) {
+func openBenchStore(ctx context.Context, uri, sync string) (*mongodb.DB, func(), error) {
 	dir := ""
 	if uri == "" {
 		var err error
@@ -98,7 +102,7 @@ func openBenchStore(ctx context.Context, uri string) (*mongodb.DB, func(), error
 		}
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := mongodb.Open(ctx, mongodb.Config{URI: uri, DataDir: dir, Database: "bench_" + jqlgate.NewID("")[:16], Logger: quiet})
+	db, err := mongodb.Open(ctx, mongodb.Config{URI: uri, DataDir: dir, Database: "bench_" + jqlgate.NewID("")[:16], EmbeddedSync: sync, Logger: quiet})
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, nil, err

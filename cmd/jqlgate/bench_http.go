@@ -118,7 +118,7 @@ func startBenchServe(ctx context.Context, cfg httpBenchConfig, env func(string) 
 	c := &benchChild{dir: dir, clientID: "bench", clientSecret: randomHex(24), done: make(chan error, 1), profiled: make(chan struct{}), dropDB: func() {}}
 	close(c.profiled)
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--rate-limit", "-1",
-		"--webhook-allow-cidrs", "127.0.0.0/8", "--log-level", "info", "--dispatcher-workers", fmt.Sprint(cfg.workers)}
+		"--webhook-allow-cidrs", "127.0.0.0/8", "--log-level", "info", "--dispatcher-workers", fmt.Sprint(cfg.workers), "--embedded-sync", cfg.sync}
 	childEnv := []string{"PATH=" + env("PATH"), "HOME=" + env("HOME"), "TMPDIR=" + env("TMPDIR"),
 		"JQLGATE_BOOTSTRAP_CLIENT_ID=" + c.clientID, "JQLGATE_BOOTSTRAP_CLIENT_SECRET=" + c.clientSecret}
 	if cfg.uri != "" {

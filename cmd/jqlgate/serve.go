@@ -17,6 +17,7 @@ var serveOptions = append([]option{
 	{flag: "data-dir", env: "JQLGATE_DATA_DIR", def: "./data", usage: "directory for the embedded store's files and generated keys"},
 	{flag: "mongodb-uri", env: "MONGODB_URI", def: "", usage: "MongoDB URI; empty starts the embedded store in --data-dir", secret: false},
 	{flag: "database", env: "JQLGATE_DATABASE", def: "jqlgate", usage: "MongoDB database name"},
+	{flag: "embedded-sync", env: "JQLGATE_EMBEDDED_SYNC", def: "full", usage: "embedded store only: full syncs every commit to disk (an acknowledged write survives power loss); normal leaves it to the OS (survives a process crash, not power loss; faster)"},
 	{flag: "connect-timeout", env: "JQLGATE_CONNECT_TIMEOUT", def: "10s", usage: "how long to wait for the store at start before giving up"},
 	{flag: "log-level", env: "JQLGATE_LOG_LEVEL", def: "info", usage: "log level: debug, info, warn or error"},
 	{flag: "shutdown-timeout", env: "JQLGATE_SHUTDOWN_TIMEOUT", def: "15s", usage: "how long in-flight requests and deliveries may take to finish on shutdown"},
@@ -49,6 +50,7 @@ type serveConfig struct {
 	DataDir         string
 	MongoDBURI      string
 	Database        string
+	EmbeddedSync    string
 	ConnectTimeout  time.Duration
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
@@ -64,6 +66,10 @@ type serveConfig struct {
 func parseServeConfig(s *optionSet) (serveConfig, error) {
 	c := serveConfig{Addr: s.str("addr"), DataDir: s.str("data-dir"), MongoDBURI: s.str("mongodb-uri"), Database: s.str("database")}
 	c.SchemaDir = s.str("schema-dir")
+	c.EmbeddedSync = s.str("embedded-sync")
+	if c.EmbeddedSync != "full" && c.EmbeddedSync != "normal" {
+		return c, fmt.Errorf("--embedded-sync: %q is not full or normal", c.EmbeddedSync)
+	}
 	c.Pprof = s.str("pprof")
 	var err error
 	if c.ConnectTimeout, err = s.duration("connect-timeout"); err != nil {
@@ -146,7 +152,7 @@ func start(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*app, err
 	if a.unlock, err = lockDataDir(cfg.MongoDBURI, cfg.DataDir); err != nil {
 		return nil, err
 	}
-	db, err := mongodb.Open(ctx, mongodb.Config{URI: cfg.MongoDBURI, Database: cfg.Database, DataDir: cfg.DataDir, ConnectTimeout: cfg.ConnectTimeout, Logger: logger})
+	db, err := mongodb.Open(ctx, mongodb.Config{URI: cfg.MongoDBURI, Database: cfg.Database, DataDir: cfg.DataDir, ConnectTimeout: cfg.ConnectTimeout, EmbeddedSync: cfg.EmbeddedSync, Logger: logger})
 	if err != nil {
 		a.release()
 		return nil, err
