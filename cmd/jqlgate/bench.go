@@ -26,7 +26,7 @@ import (
 // benchOptions are the settings of jqlgate bench.
 var benchOptions = []option{
 	{flag: "events", def: "20000", usage: "events to publish"},
-	{flag: "subscriptions", def: "1", usage: "subscriptions every event fans out to"},
+	{flag: "subscriptions", def: "1", usage: "subscriptions every event fans out to (0, with --http, measures ingest only)"},
 	{flag: "publishers", def: "64", usage: "concurrent publishers"},
 	{flag: "rate", def: "0", usage: "events per second to publish at; 0 publishes as fast as possible"},
 	{flag: "workers", def: "64", usage: "dispatcher delivery workers"},
@@ -54,7 +54,7 @@ func parseBenchConfig(s *optionSet) (benchConfig, error) {
 		if *p, err = s.int(name); err != nil {
 			return c, err
 		}
-		if *p <= 0 {
+		if *p <= 0 && !(name == "subscriptions" && *p == 0) {
 			return c, fmt.Errorf("--%s: must be at least 1", name)
 		}
 	}
@@ -82,6 +82,9 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 			return err
 		}
 		return runHTTPBench(ctx, hc, env, stdout, stderr)
+	}
+	if cfg.subs == 0 {
+		return errors.New("--subscriptions 0 (ingest only) needs --http")
 	}
 	db, cleanup, err := openBenchStore(ctx, cfg.uri, cfg.sync)
 	if err != nil {

@@ -468,8 +468,12 @@ func httpBench(ctx context.Context, cfg httpBenchConfig, target string, out io.W
 	q := percentiles(reqLat, 0.50, 0.99)
 	reqMu.Unlock()
 	fmt.Fprintf(out, "creates:    %d in %s = %.0f creates/s (request p50 %s p99 %s)\n", cfg.events, sendTime.Round(time.Millisecond), float64(cfg.events)/sendTime.Seconds(), q[0], q[1])
-	fmt.Fprintf(out, "deliveries: %d unique in %s = %.0f deliveries/s, %d duplicates\n", want, total.Round(time.Millisecond), float64(want)/total.Seconds(), recv.dups.Load())
-	fmt.Fprintf(out, "latency (create request start to receipt): p50 %s  p90 %s  p99 %s  max %s\n", p[0], p[1], p[2], p[3])
+	if want == 0 {
+		fmt.Fprintln(out, "deliveries: none (no subscriptions: ingest only)")
+	} else {
+		fmt.Fprintf(out, "deliveries: %d unique in %s = %.0f deliveries/s, %d duplicates\n", want, total.Round(time.Millisecond), float64(want)/total.Seconds(), recv.dups.Load())
+		fmt.Fprintf(out, "latency (create request start to receipt): p50 %s  p90 %s  p99 %s  max %s\n", p[0], p[1], p[2], p[3])
+	}
 	fmt.Fprintf(out, "signatures: %d verified, %d bad\n", recv.verified.Load(), recv.badSig.Load())
 	if n := recv.badSig.Load(); n > 0 {
 		return fmt.Errorf("%d deliveries failed signature verification (first: %v)", n, recv.firstErr.Load())
