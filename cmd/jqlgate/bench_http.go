@@ -29,7 +29,7 @@ import (
 
 // httpBenchOptions are the options only jqlgate bench --http reads.
 var httpBenchOptions = []option{
-	{flag: "http", def: "false", switch_: true, usage: "measure what a client sees: OAuth2 token, subscribe through /jql, concurrent profile.Customer creates over HTTP, deliveries counted at a real receiver"},
+	{flag: "http", def: "false", isBool: true, usage: "measure what a client sees: OAuth2 token, subscribe through /jql, concurrent profile.Customer creates over HTTP, deliveries counted at a real receiver"},
 	{flag: "url", def: "", usage: "with --http: the server to target (needs --client-id and --client-secret); empty starts serve as a child process on a temporary data dir"},
 	{flag: "client-id", env: "JQLGATE_BENCH_CLIENT_ID", def: "", usage: "with --url: OAuth2 client allowed profile.Customer:create and :retrieve, system.Webhook:* and system.Webhook:privateTargets"},
 	{flag: "client-secret", env: "JQLGATE_BENCH_CLIENT_SECRET", def: "", usage: "with --url: that client's secret", secret: true},

@@ -21,22 +21,21 @@ type option struct {
 	def    string
 	usage  string
 	secret bool
-	// switch_ marks a true/false option that may be given bare (--http).
-	switch_ bool
+	// isBool makes the flag a switch: --init alone means --init=true.
+	isBool bool
 }
 
-// switchValue is a string option that may be given without a value, which
-// then means "true".
-type switchValue struct{ p *string }
+// boolString is a string flag that, like a bool flag, needs no value.
+type boolString struct{ p *string }
 
-func (v switchValue) String() string {
-	if v.p == nil {
+func (b boolString) String() string {
+	if b.p == nil {
 		return ""
 	}
-	return *v.p
+	return *b.p
 }
-func (v switchValue) Set(s string) error { *v.p = s; return nil }
-func (v switchValue) IsBoolFlag() bool   { return true }
+func (b boolString) Set(s string) error { *b.p = s; return nil }
+func (b boolString) IsBoolFlag() bool   { return true }
 
 // optionSet binds options to a flag.FlagSet.
 type optionSet struct {
@@ -54,11 +53,10 @@ func newOptionSet(name, usage string, opts []option, environ func(string) string
 		if v := environ(o.env); o.env != "" && v != "" {
 			def = v
 		}
-		if o.switch_ {
-			p := new(string)
-			*p = def
-			fs.Var(switchValue{p}, o.flag, o.usage)
-			s.values[o.flag] = p
+		if o.isBool {
+			v := def
+			s.values[o.flag] = &v
+			fs.Var(boolString{&v}, o.flag, o.usage)
 			continue
 		}
 		s.values[o.flag] = fs.String(o.flag, def, o.usage)
