@@ -2,9 +2,12 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
 )
 
 // Observability: failed deliveries and requests leave log lines with the
@@ -257,5 +261,153 @@ func TestOpsObsWebhookMetrics(t *testing.T) {
 	buckets := h.GetBucket()
 	if top := buckets[len(buckets)-1].GetUpperBound(); top < 259200 {
 		t.Errorf("delivery latency's top bucket is %v s, want at least 259200 (3 days)", top)
+	}
+}
+
+// deployExprs returns the PromQL of every alert rule in
+// deploy/prometheus/alerts.yml and every query of the Grafana dashboard.
+func deployExprs(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	raw, err := os.ReadFile("../deploy/prometheus/alerts.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules struct {
+		Groups []struct {
+			Rules []struct{ Alert, Record, Expr string }
+		}
+	}
+	if err := yaml.Unmarshal(raw, &rules); err != nil {
+		t.Fatalf("alerts.yml: %v", err)
+	}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			out["alert "+r.Alert+r.Record] = r.Expr
+		}
+	}
+	raw, err = os.ReadFile("../deploy/grafana/jqlgate.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+		Templating struct {
+			List []struct {
+				Name       string
+				Definition string
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("jqlgate.json: %v", err)
+	}
+	for _, p := range dash.Panels {
+		for i, tg := range p.Targets {
+			out[fmt.Sprintf("panel %q query %d", p.Title, i)] = tg.Expr
+		}
+	}
+	for _, v := range dash.Templating.List {
+		if v.Definition != "" { // the data source variable has none
+			out["variable "+v.Name] = v.Definition
+		}
+	}
+	if len(out) < 10 {
+		t.Fatalf("found only %d expressions in deploy/", len(out))
+	}
+	return out
+}
+
+var (
+	metricRef   = regexp.MustCompile(`\bjqlgate_[a-zA-Z0-9_]+`)
+	selectorRef = regexp.MustCompile(`\b(jqlgate_[a-zA-Z0-9_]+)\{([^}]*)\}`)
+	matcherRef  = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"([^"]*)"`)
+	byRef       = regexp.MustCompile(`\bby\s*\(([^)]*)\)`)
+)
+
+// family returns the exported family a name in a query refers to (a
+// histogram's _bucket, _sum and _count series are its family's).
+func family(mfs map[string]*dto.MetricFamily, name string) *dto.MetricFamily {
+	if mf := mfs[name]; mf != nil {
+		return mf
+	}
+	for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+		if base, ok := strings.CutSuffix(name, suffix); ok {
+			if mf := mfs[base]; mf != nil && (mf.GetType() == dto.MetricType_HISTOGRAM || mf.GetType() == dto.MetricType_SUMMARY) {
+				return mf
+			}
+		}
+	}
+	return nil
+}
+
+// labelValues returns the label names of mf's series, each with the values
+// seen.
+func labelValues(mf *dto.MetricFamily) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for _, m := range mf.GetMetric() {
+		for _, l := range m.GetLabel() {
+			if out[l.GetName()] == nil {
+				out[l.GetName()] = map[string]bool{}
+			}
+			out[l.GetName()][l.GetValue()] = true
+		}
+	}
+	return out
+}
+
+// Items 2 and 3: every metric the shipped alert rules and Grafana
+// dashboard query is exported by a running server, with the labels (and
+// label values) they select on.
+func TestOpsObsDashboardAndAlertsUseExportedMetrics(t *testing.T) {
+	p := serveWithAdmin(t, t.TempDir())
+	tok := p.token(adminID, adminSecret)
+	p.jql(map[string]any{"__meta__": meta("profile.Customer", "model", "retrieve", tok)}).must(t)
+	mfs := p.scrape()
+	// Labels Prometheus adds at scrape time, and histogram buckets'.
+	external := map[string]bool{"instance": true, "job": true, "le": true}
+	for where, expr := range deployExprs(t) {
+		names := metricRef.FindAllString(expr, -1)
+		if len(names) == 0 {
+			t.Errorf("%s uses no jqlgate metric: %s", where, expr)
+		}
+		labels := map[string]bool{}
+		for _, name := range names {
+			mf := family(mfs, name)
+			if mf == nil {
+				t.Errorf("%s uses %s, which /metrics does not export", where, name)
+				continue
+			}
+			for l := range labelValues(mf) {
+				labels[l] = true
+			}
+		}
+		for _, sel := range selectorRef.FindAllStringSubmatch(expr, -1) {
+			mf := family(mfs, sel[1])
+			if mf == nil {
+				continue
+			}
+			have := labelValues(mf)
+			for _, m := range matcherRef.FindAllStringSubmatch(sel[2], -1) {
+				name, op, value := m[1], m[2], m[3]
+				switch {
+				case external[name]:
+				case have[name] == nil:
+					t.Errorf("%s selects %s on label %q, which it does not have", where, sel[1], name)
+				case (op == "=" || op == "!=") && !have[name][value]:
+					t.Errorf("%s selects %s{%s%s%q}, a value it never has (has %v)", where, sel[1], name, op, value, have[name])
+				}
+			}
+		}
+		for _, by := range byRef.FindAllStringSubmatch(expr, -1) {
+			for _, l := range strings.Split(by[1], ",") {
+				if l = strings.TrimSpace(l); l != "" && !external[l] && !labels[l] {
+					t.Errorf("%s groups by %q, a label none of its metrics has", where, l)
+				}
+			}
+		}
 	}
 }
