@@ -72,7 +72,7 @@ func (d *Dispatcher) finishAsync(ctx context.Context, dl *delivery, a *jqlgate.A
 // the error that kept the request from being made or answered.
 func (d *Dispatcher) send(ctx context.Context, t *target, dl *delivery) (*jqlgate.Attempt, *http.Response, error) {
 	now := d.cfg.Now()
-	a := &jqlgate.Attempt{CreatedAt: now.UTC()}
+	a := &jqlgate.Attempt{CreatedAt: now.UTC(), Trigger: t.sub.MatchedTrigger(dl.fan.Event.Type)}
 	actx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
 	req, body, err := d.buildRequest(actx, t, dl, now)
