@@ -186,10 +186,17 @@ func TestOpsObsDeliveryFailureAndRequestLogLines(t *testing.T) {
 		}
 	}
 
-	// Request lines: a subscribe by the admin, a 401 without a token.
+	// Request lines: a subscribe by the admin, a 401 without a token
+	// (logged just after its answer is sent).
 	p.jql(map[string]any{"__meta__": meta("profile.Customer", "model", "retrieve", "")})
+	var lines []logLine
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if lines = p.logLines("request"); len(lines) > 0 && lines[len(lines)-1]["status"] == 401.0 {
+			break
+		}
+	}
 	var sawOK, saw401 bool
-	for _, l := range p.logLines("request") {
+	for _, l := range lines {
 		if _, ok := l["duration"]; ok {
 			t.Errorf("request line still has a unitless duration: %v", l)
 		}
