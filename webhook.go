@@ -2,14 +2,18 @@ package jqlgate
 
 import "time"
 
-// Subscription is one webhook: a receiver URL subscribed to one trigger by
-// the principal that owns it.
+// Subscription is one webhook: a receiver URL subscribed to one or more
+// triggers by the principal that owns it.
 type Subscription struct {
-	ID         string `json:"id"`
-	Owner      string `json:"-"`
-	Prefix     string `json:"prefix"`
-	Trigger    string `json:"trigger"`
-	WebhookURL string `json:"webhookUrl"`
+	ID     string `json:"id"`
+	Owner  string `json:"-"`
+	Prefix string `json:"prefix"`
+	// Trigger is the first of Triggers, as Antly's clients read it.
+	Trigger string `json:"trigger"`
+	// Triggers are every trigger the subscription receives events of
+	// (see TriggerList for subscriptions that only set Trigger).
+	Triggers   []string `json:"triggers"`
+	WebhookURL string   `json:"webhookUrl"`
 
 	Method         string            `json:"method"`      // POST or GET
 	ContentType    string            `json:"contentType"` // application/json or application/x-www-form-urlencoded
@@ -137,10 +141,13 @@ const (
 // Attempt is the record of one try at delivering one event to one
 // subscription. Attempts are only ever inserted, never updated.
 type Attempt struct {
-	ID              string            `json:"id"`
-	DeliveryID      string            `json:"deliveryId"`
-	EventID         string            `json:"eventId"`
-	Event           string            `json:"event"`
+	ID         string `json:"id"`
+	DeliveryID string `json:"deliveryId"`
+	EventID    string `json:"eventId"`
+	Event      string `json:"event"`
+	// Trigger is the subscription's trigger that matched the event (its
+	// most specific one, when several did).
+	Trigger         string            `json:"trigger,omitempty"`
 	SubscriptionID  string            `json:"subscriptionId"`
 	Attempt         int               `json:"attempt"`
 	Status          string            `json:"status"`

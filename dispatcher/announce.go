@@ -32,7 +32,7 @@ func (d *Dispatcher) announce(ctx context.Context, sub *jqlgate.Subscription) {
 // secrets or credentials.
 func subscriptionData(sub *jqlgate.Subscription) map[string]any {
 	data := map[string]any{"id": sub.ID, "prefix": sub.Prefix, "trigger": sub.Trigger,
-		"webhookUrl": sub.WebhookURL, "enabled": sub.Enabled}
+		"triggers": sub.TriggerList(), "webhookUrl": sub.WebhookURL, "enabled": sub.Enabled}
 	if sub.DisabledReason != "" {
 		data["disabledReason"] = sub.DisabledReason
 	}

@@ -68,7 +68,7 @@ func (d *Dispatcher) finishAsync(ctx context.Context, dl *delivery, a *jqlgate.A
 // returns the attempt record so far and the response (body already read).
 func (d *Dispatcher) send(ctx context.Context, t *target, dl *delivery) (*jqlgate.Attempt, *http.Response) {
 	now := d.cfg.Now()
-	a := &jqlgate.Attempt{CreatedAt: now.UTC()}
+	a := &jqlgate.Attempt{CreatedAt: now.UTC(), Trigger: t.sub.MatchedTrigger(dl.fan.Event.Type)}
 	actx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
 	req, body, err := d.buildRequest(actx, t, dl, now)

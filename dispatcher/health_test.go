@@ -132,7 +132,7 @@ func TestFailingSubscriptionIsDisabledAndParked(t *testing.T) {
 		t.Errorf("after 3 failed deliveries: enabled=%v reason %q, want disabled for 3 failures", got.Enabled, got.DisabledReason)
 	}
 	if typ != dispatcher.EventWebhookDisabled || data["id"] != flaky.ID || data["enabled"] != false ||
-		data["disabledReason"] != got.DisabledReason || data["webhookUrl"] != flakyRC.URL || len(data) != 6 {
+		data["disabledReason"] != got.DisabledReason || data["webhookUrl"] != flakyRC.URL || len(data) != 7 {
 		t.Errorf("system event = %s %v, want %s of %s with its reason", typ, data, dispatcher.EventWebhookDisabled, flaky.ID)
 	}
 	waitFor(t, "two deliveries parked", func() bool { return d.Parked() == 2 })

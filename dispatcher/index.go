@@ -47,7 +47,7 @@ func (t *target) matches(ev *jqlgate.Event) bool {
 }
 
 // index holds the enabled subscriptions whose owners may receive their
-// events, by trigger: exact ("app.Model:action"), model wildcard
+// events, by trigger (a subscription with several triggers under each): exact ("app.Model:action"), model wildcard
 // ("app.Model:*") and "*". owners caches the state of every owner seen
 // (nil: no local record), as of ownersVersion.
 type index struct {
@@ -64,26 +64,29 @@ func newIndex() *index {
 	return &index{byID: map[string]*target{}, byTrigger: map[string][]*target{}, owners: map[string]*Owner{}}
 }
 
-// triggerKeys are the triggers an event type is delivered to.
-func triggerKeys(eventType string) []string {
-	keys := []string{eventType, "*"}
-	if i := strings.LastIndexByte(eventType, ':'); i > 0 {
-		keys = append(keys, eventType[:i]+":*")
-	}
-	return keys
-}
-
-// match returns the ids of the subscriptions ev goes to; a non-nil owner
-// keeps only that owner's.
+// match returns the ids of the subscriptions ev goes to, each once even
+// when several of its triggers cover the event; a non-nil owner keeps only
+// that owner's.
 func (ix *index) match(ev *jqlgate.Event, owner *string) []string {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	var ids []string
-	for _, k := range triggerKeys(ev.Type) {
+	var seen map[string]bool // only for subscriptions with several triggers
+	for _, k := range jqlgate.TriggerCandidates(ev.Type) {
 		for _, t := range ix.byTrigger[k] {
-			if t.matches(ev) && (owner == nil || t.sub.Owner == *owner) {
-				ids = append(ids, t.sub.ID)
+			if !t.matches(ev) || owner != nil && t.sub.Owner != *owner {
+				continue
 			}
+			if len(t.sub.Triggers) > 1 {
+				if seen[t.sub.ID] {
+					continue
+				}
+				if seen == nil {
+					seen = map[string]bool{}
+				}
+				seen[t.sub.ID] = true
+			}
+			ids = append(ids, t.sub.ID)
 		}
 	}
 	return ids
@@ -131,7 +134,9 @@ func (ix *index) put(id string, t *target) {
 func (ix *index) rebuildLocked() {
 	ix.byTrigger = make(map[string][]*target, len(ix.byID))
 	for _, t := range ix.byID {
-		ix.byTrigger[t.sub.Trigger] = append(ix.byTrigger[t.sub.Trigger], t)
+		for _, k := range t.sub.TriggerList() {
+			ix.byTrigger[k] = append(ix.byTrigger[k], t)
+		}
 	}
 }
 

@@ -39,19 +39,27 @@ type Owner struct {
 // subscription as it is).
 const (
 	reasonOwnerDeleted = "owner deleted"
-	reasonOwnerDenied  = "owner may no longer read its trigger"
+	reasonOwnerDenied  = "owner may no longer read one of its triggers"
 )
 
 // withheld returns why sub's owner, in the state o (nil: unknown), may not
-// receive sub's events, or "" if it may.
+// receive sub's events, or "" if it may. A subscription with several
+// triggers is withheld whole when its owner may no longer read any one of
+// them: the owner's rights no longer match what the subscription was
+// granted for, and holding back all of it (until the owner narrows the
+// triggers or regains the permission) is the simple, safe choice.
 func withheld(sub *jqlgate.Subscription, o *Owner) string {
 	switch {
 	case o == nil:
 		return ""
 	case o.Gone:
 		return reasonOwnerDeleted
-	case !(&jqlgate.Principal{Permissions: o.Permissions}).CanReceive(sub.Trigger):
-		return reasonOwnerDenied
+	}
+	p := &jqlgate.Principal{Permissions: o.Permissions}
+	for _, t := range sub.TriggerList() {
+		if !p.CanReceive(t) {
+			return reasonOwnerDenied
+		}
 	}
 	return ""
 }

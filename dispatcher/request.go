@@ -225,6 +225,7 @@ func (d *Dispatcher) setWebhookHeaders(h http.Header, sub *jqlgate.Subscription,
 	}
 	h.Set("X-Webhook-Event", dl.fan.Event.Type)
 	h.Set("X-Webhook-Subscription", sub.ID)
+	h.Set("X-Webhook-Trigger", sub.MatchedTrigger(dl.fan.Event.Type))
 	h.Set("X-Webhook-Entity-Id", dl.fan.Event.EntityID)
 	h.Set("X-Webhook-Attempt", strconv.Itoa(dl.attempt))
 	h.Set("User-Agent", "jqlgate/"+d.cfg.Version)

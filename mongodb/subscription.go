@@ -55,7 +55,10 @@ func (s *SubscriptionStore) EnsureIndexes(ctx context.Context) error {
 
 // SubscriptionKey is the value the unique index holds for a subscription:
 // a hash of its owner, prefix, trigger and URL (a hash keeps the index
-// entry small however long the URL is).
+// entry small however long the URL is). trigger is jqlgate.TriggerKey of
+// the subscription's triggers: a single trigger as it is (so the key of a
+// one-trigger subscription is what it always was), several sorted and
+// joined by commas.
 func SubscriptionKey(owner, prefix, trigger, webhookURL string) string {
 	h := sha256.New()
 	for _, s := range []string{owner, prefix, trigger, webhookURL} {
@@ -78,7 +81,7 @@ func (s *SubscriptionStore) Create(ctx context.Context, sub *jqlgate.Subscriptio
 	}
 	_, err = s.coll.InsertOne(Counted(ctx), doc)
 	if jqlgate.ErrorCode(translate("", err)) == jqlgate.ECONFLICT {
-		existing, ferr := s.FindByKey(ctx, sub.Owner, sub.Prefix, sub.Trigger, sub.WebhookURL)
+		existing, ferr := s.FindByKey(ctx, sub.Owner, sub.Prefix, jqlgate.TriggerKey(sub.TriggerList()), sub.WebhookURL)
 		return existing, false, ferr
 	}
 	if err != nil {
@@ -97,7 +100,8 @@ func (s *SubscriptionStore) GetOwned(ctx context.Context, owner, id string) (*jq
 	return s.findOne(ctx, "subscriptions.GetOwned", bson.D{{Key: "_id", Value: id}, {Key: "owner", Value: owner}})
 }
 
-// FindByKey returns owner's subscription of prefix, trigger and URL.
+// FindByKey returns owner's subscription of prefix, trigger and URL;
+// trigger is jqlgate.TriggerKey of its triggers.
 func (s *SubscriptionStore) FindByKey(ctx context.Context, owner, prefix, trigger, webhookURL string) (*jqlgate.Subscription, error) {
 	key := SubscriptionKey(owner, prefix, trigger, webhookURL)
 	return s.findOne(ctx, "subscriptions.FindByKey", bson.D{{Key: "key", Value: key}, {Key: "owner", Value: owner}})
@@ -122,7 +126,11 @@ func (s *SubscriptionStore) List(ctx context.Context, q jqlgate.SubscriptionQuer
 		filter = append(filter, bson.E{Key: "prefix", Value: q.Prefix})
 	}
 	if q.Trigger != "" {
-		filter = append(filter, bson.E{Key: "trigger", Value: q.Trigger})
+		// Any of the triggers; documents written before subscriptions had
+		// several hold only trigger.
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "trigger", Value: q.Trigger}}, bson.D{{Key: "triggers", Value: q.Trigger}},
+		}})
 	}
 	if q.Enabled != nil {
 		filter = append(filter, bson.E{Key: "enabled", Value: *q.Enabled})

@@ -20,7 +20,8 @@ type subscriptionDoc struct {
 	Key            string        `bson:"key"`
 	Owner          string        `bson:"owner"`
 	Prefix         string        `bson:"prefix"`
-	Trigger        string        `bson:"trigger"`
+	Trigger        string        `bson:"trigger"`  // the first of Triggers
+	Triggers       []string      `bson:"triggers"` // absent in documents written before a subscription had several
 	WebhookURL     string        `bson:"webhookUrl"`
 	Method         string        `bson:"method"`
 	ContentType    string        `bson:"contentType"`
@@ -93,9 +94,13 @@ func headerContext(id, name string) string {
 }
 
 func (s *SubscriptionStore) toDoc(sub *jqlgate.Subscription) (*subscriptionDoc, error) {
+	triggers := sub.TriggerList()
+	if len(triggers) == 0 {
+		return nil, jqlgate.Internal("subscriptions.toDoc", fmt.Errorf("subscription %s has no trigger", sub.ID))
+	}
 	d := &subscriptionDoc{
-		ID: sub.ID, Key: SubscriptionKey(sub.Owner, sub.Prefix, sub.Trigger, sub.WebhookURL),
-		Owner: sub.Owner, Prefix: sub.Prefix, Trigger: sub.Trigger, WebhookURL: sub.WebhookURL,
+		ID: sub.ID, Key: SubscriptionKey(sub.Owner, sub.Prefix, jqlgate.TriggerKey(triggers), sub.WebhookURL),
+		Owner: sub.Owner, Prefix: sub.Prefix, Trigger: triggers[0], Triggers: triggers, WebhookURL: sub.WebhookURL,
 		Method: sub.Method, ContentType: sub.ContentType, IncludeEntity: sub.IncludeEntity,
 		Enabled: sub.Enabled, DisabledReason: sub.DisabledReason, SecretHeaders: sub.SecretHeaders,
 		RetryPreset: sub.RetryPolicy.Preset, RetryMillis: durationsToMillis(sub.RetryPolicy.Schedule),
@@ -148,7 +153,7 @@ func (s *SubscriptionStore) sealSecrets(sub *jqlgate.Subscription, d *subscripti
 
 func (s *SubscriptionStore) fromDoc(d *subscriptionDoc) (*jqlgate.Subscription, error) {
 	sub := &jqlgate.Subscription{
-		ID: d.ID, Owner: d.Owner, Prefix: d.Prefix, Trigger: d.Trigger, WebhookURL: d.WebhookURL,
+		ID: d.ID, Owner: d.Owner, Prefix: d.Prefix, WebhookURL: d.WebhookURL,
 		Method: d.Method, ContentType: d.ContentType, IncludeEntity: d.IncludeEntity,
 		Enabled: d.Enabled, DisabledReason: d.DisabledReason, SecretHeaders: d.SecretHeaders,
 		RetryPolicy:    jqlgate.RetryPolicy{Preset: d.RetryPreset, Schedule: millisToDurations(d.RetryMillis)},
@@ -161,6 +166,13 @@ func (s *SubscriptionStore) fromDoc(d *subscriptionDoc) (*jqlgate.Subscription, 
 	}
 	if b := d.BodySignature; b != nil {
 		sub.BodySignature = &jqlgate.BodySignature{Header: b.Header, Algorithm: b.Algorithm}
+	}
+	// A document written before subscriptions had several triggers holds
+	// only trigger: read it as a list of one (the next write stores both).
+	if len(d.Triggers) > 0 {
+		sub.SetTriggers(d.Triggers)
+	} else {
+		sub.SetTriggers([]string{d.Trigger})
 	}
 	var err error
 	if sub.Metadata, err = jsonObject(d.Metadata); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -45,7 +46,7 @@ func newStore(t *testing.T) (*mongodb.SubscriptionStore, func(id string) bson.Ra
 func fullSubscription(owner, url string) *jqlgate.Subscription {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	return &jqlgate.Subscription{
-		Owner: owner, Prefix: "App", Trigger: "profile.Customer:create", WebhookURL: url,
+		Owner: owner, Prefix: "App", Trigger: "profile.Customer:create", Triggers: []string{"profile.Customer:create"}, WebhookURL: url,
 		Method: "POST", ContentType: "application/json", IncludeEntity: true, Enabled: true,
 		Headers:       map[string]string{"X-Tenant": "t1", "X.Dotted": "v", "Authorization": "Bearer header-cred-9q8w", "X-Partner": "partner-cred-3e4r"},
 		SecretHeaders: []string{"X-Partner"},
@@ -230,6 +231,50 @@ func TestSubscriptionDisable(t *testing.T) {
 	}
 	if err := s.Disable(ctx, "sub_missing", "x"); jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
 		t.Errorf("Disable of a missing subscription: %v, want not found", err)
+	}
+}
+
+func TestSubscriptionTriggersAndLegacyTrigger(t *testing.T) {
+	ctx := context.Background()
+	db := mongotest.New(t)
+	key, _ := mongodb.GenerateKey()
+	sealer, _ := mongodb.NewSealer(key)
+	s := mongodb.NewSubscriptionStore(db, sealer)
+	if err := s.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	coll := db.Collection(mongodb.SubscriptionCollection)
+	multi := fullSubscription("client:a", "https://example.com/hook")
+	multi.SetTriggers([]string{"profile.Customer:update", "profile.Customer:create"})
+	if _, created, err := s.Create(ctx, multi); err != nil || !created {
+		t.Fatalf("Create: %v %v", created, err)
+	}
+	// The key is the sorted triggers: found whatever the order.
+	got, err := s.FindByKey(ctx, "client:a", "App", jqlgate.TriggerKey([]string{"profile.Customer:create", "profile.Customer:update"}), "https://example.com/hook")
+	if err != nil || got.ID != multi.ID || got.Trigger != "profile.Customer:update" {
+		t.Fatalf("FindByKey = %+v, %v", got, err)
+	}
+	// A document written before triggers existed holds only trigger.
+	old := fullSubscription("client:a", "https://example.com/old")
+	if _, _, err := s.Create(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: old.ID}}, bson.D{{Key: "$unset", Value: bson.D{{Key: "triggers", Value: ""}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if doc, _ := coll.FindOne(ctx, bson.D{{Key: "_id", Value: old.ID}}).Raw(); bytes.Contains(doc, []byte("triggers")) {
+		t.Fatal("the legacy document still has triggers")
+	}
+	read, err := s.FindByKey(ctx, "client:a", "App", "profile.Customer:create", "https://example.com/old")
+	if err != nil || !slices.Equal(read.Triggers, []string{"profile.Customer:create"}) {
+		t.Fatalf("legacy read by Antly's key = %+v, %v; want triggers [profile.Customer:create]", read, err)
+	}
+	// The trigger filter matches any trigger of a list, and legacy ones.
+	for trig, want := range map[string]int{"profile.Customer:create": 2, "profile.Customer:update": 1, "*": 0} {
+		_, n, err := s.List(ctx, jqlgate.SubscriptionQuery{Owner: "client:a", Trigger: trig})
+		if err != nil || n != want {
+			t.Errorf("List trigger %s = %d (%v), want %d", trig, n, err, want)
+		}
 	}
 }
 

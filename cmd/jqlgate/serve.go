@@ -41,7 +41,7 @@ var serveOptions = append([]option{
 	{flag: "disable-after-failures", env: "JQLGATE_DISABLE_AFTER_FAILURES", def: "10", usage: "disable a webhook once this many of its deliveries in a row failed after every retry; 0 never"},
 	{flag: "disable-after", env: "JQLGATE_DISABLE_AFTER", def: "120h", usage: "disable a webhook whose deliveries have kept failing, none delivered, for this long; 0 never"},
 	{flag: "retention", env: "JQLGATE_RETENTION", def: "2160h", usage: "delete webhook attempt records and event payloads older than this; 0 keeps them forever"},
-}, authOptions...)
+}, append(authOptions, consoleOptions...)...)
 
 // serveConfig is the parsed configuration of jqlgate serve.
 type serveConfig struct {
@@ -59,6 +59,7 @@ type serveConfig struct {
 	Webhook         webhookConfig
 	Dispatcher      dispatcherConfig
 	Auth            authConfig
+	Console         consoleConfig
 }
 
 func parseServeConfig(s *optionSet) (serveConfig, error) {
@@ -90,6 +91,9 @@ func parseServeConfig(s *optionSet) (serveConfig, error) {
 		return c, err
 	}
 	if c.Dispatcher, err = parseDispatcherConfig(s, c.Addr); err != nil {
+		return c, err
+	}
+	if c.Console, err = parseConsoleConfig(s); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -187,6 +191,9 @@ func (a *app) wire(ctx context.Context, cfg serveConfig) error {
 	}
 	registerWebhook(a, cfg, a.mux, set, a.dispatcher)
 	registerTrustedSite(a, cfg, a.mux, a.dispatcher)
+	if err := wireConsole(a, cfg); err != nil {
+		return err
+	}
 	if err := a.server.Open(); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}

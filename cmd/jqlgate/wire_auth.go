@@ -32,7 +32,7 @@ var authOptions = []option{
 	{flag: "oauth2-ip-rate", env: "JQLGATE_OAUTH2_IP_RATE", def: "20", usage: "token and introspection requests per second per remote IP (burst twice that); negative disables"},
 	{flag: "bootstrap-client-id", env: "JQLGATE_BOOTSTRAP_CLIENT_ID", usage: "create this all-permission (*) client at start unless it exists"},
 	{flag: "bootstrap-client-secret", env: "JQLGATE_BOOTSTRAP_CLIENT_SECRET", usage: "secret of the bootstrap client (at least 16 characters)", secret: true},
-	{flag: "cookie-secure", env: "JQLGATE_COOKIE_SECURE", def: "false", usage: "mark the jwt login cookie Secure; set it when clients reach jqlgate over HTTPS"},
+	{flag: "cookie-secure", env: "JQLGATE_COOKIE_SECURE", def: "false", usage: "mark the jwt login cookie and the console session cookie Secure; set it when clients reach jqlgate over HTTPS"},
 	{flag: "external-issuer", env: "JQLGATE_EXTERNAL_ISSUER", usage: "iss of an external authorization server whose access tokens are trusted too; its principals own data as ext:<issuer>:<sub>"},
 	{flag: "external-jwks-url", env: "JQLGATE_EXTERNAL_JWKS_URL", usage: "JWKS URL of the external issuer (verify its JWTs locally)"},
 	{flag: "external-audience", env: "JQLGATE_EXTERNAL_AUDIENCE", def: "jqlgate", usage: "aud the external issuer's tokens must carry"},

@@ -105,11 +105,11 @@ func (s *sites) validate(ctx context.Context, p *jqlgate.Principal, r *reader, s
 	if !resolve {
 		return nil
 	}
-	if err := s.checks.checkHost(ctx, p, "baseUrl", site.BaseURL); err != nil {
+	if err := s.checks.checkResolves(ctx, p, "baseUrl", site.BaseURL); err != nil {
 		return err
 	}
 	if site.OAuth2 != nil {
-		return s.checks.checkHost(ctx, p, "oauth2.tokenUrl", site.OAuth2.TokenURL)
+		return s.checks.checkResolves(ctx, p, "oauth2.tokenUrl", site.OAuth2.TokenURL)
 	}
 	return nil
 }

@@ -17,17 +17,24 @@ const resolveTimeout = 5 * time.Second
 // required fields, the URL's form, the trigger against the catalogue, and
 // options that exclude each other. r already holds the field problems.
 func (w *webhooks) checkForm(r *reader, sub *jqlgate.Subscription) {
-	for field, v := range map[string]string{"prefix": sub.Prefix, "trigger": sub.Trigger, "webhookUrl": sub.WebhookURL} {
+	for field, v := range map[string]string{"prefix": sub.Prefix, "webhookUrl": sub.WebhookURL} {
 		if v == "" && !r.failed(field) {
 			r.fail(field, "is required")
+		}
+	}
+	triggers := sub.TriggerList()
+	if len(triggers) == 0 && !r.failed("trigger") && !r.failed("triggers") &&
+		!slices.ContainsFunc(r.errs, func(e jqlgate.FieldError) bool { return strings.HasPrefix(e.Field, "triggers[") }) {
+		r.fail("trigger", "is required: give trigger (one event) or triggers (a list of events)")
+	}
+	for i, t := range triggers {
+		if field := triggerField(r, i, len(triggers)); !r.failed(field) {
+			r.merge(w.checkTrigger(field, t))
 		}
 	}
 	if sub.WebhookURL != "" && !r.failed("webhookUrl") {
 		_, err := w.Policy.CheckURL("webhookUrl", sub.WebhookURL)
 		r.merge(err)
-	}
-	if sub.Trigger != "" && !r.failed("trigger") {
-		r.merge(w.checkTrigger(sub.Trigger))
 	}
 	if sub.BasicAuth != nil && sub.OAuth2 != nil {
 		r.fail("oauth2", "can't be combined with basicAuth: both set the Authorization header")
@@ -44,56 +51,81 @@ func (w *webhooks) checkForm(r *reader, sub *jqlgate.Subscription) {
 }
 
 // validate checks sub completely: its form (EINVALID listing every
-// problem), the caller's right to read the trigger's records (EFORBIDDEN),
-// then where its URLs resolve (EINVALID). resolve is false when the URLs
-// did not change and need no new lookup.
-func (w *webhooks) validate(ctx context.Context, r *reader, p *jqlgate.Principal, sub *jqlgate.Subscription, resolve bool) error {
+// problem), the caller's right to read the records of every trigger
+// (EFORBIDDEN), then where its URLs resolve (EINVALID). resolve is false
+// when the URLs did not change and need no new lookup. It returns warnings
+// about a subscription that is accepted but will not deliver yet (a
+// receiver host that does not resolve).
+func (w *webhooks) validate(ctx context.Context, r *reader, p *jqlgate.Principal, sub *jqlgate.Subscription, resolve bool) ([]string, error) {
 	w.checkForm(r, sub)
 	w.checkSiteForm(r, sub)
 	if err := r.err(); err != nil {
-		return err
+		return nil, err
 	}
-	if err := checkReadPermission(p, sub.Trigger); err != nil {
-		return err
+	if err := checkReadPermission(r, p, sub); err != nil {
+		return nil, err
 	}
 	if err := w.checkSite(ctx, p, sub); err != nil {
-		return err
+		return nil, err
 	}
 	if !resolve {
-		return nil
+		return nil, nil
 	}
-	if err := w.checkHost(ctx, p, "webhookUrl", sub.WebhookURL); err != nil {
-		return err
-	}
+	var warnings []string
+	urls := [][2]string{{"webhookUrl", sub.WebhookURL}}
 	if sub.OAuth2 != nil {
-		return w.checkHost(ctx, p, "oauth2.tokenUrl", sub.OAuth2.TokenURL)
+		urls = append(urls, [2]string{"oauth2.tokenUrl", sub.OAuth2.TokenURL})
 	}
-	return nil
+	for _, u := range urls {
+		warning, err := w.checkHost(ctx, p, u[0], u[1])
+		if err != nil {
+			return nil, err
+		}
+		if warning != "" {
+			warnings = append(warnings, warning)
+		}
+	}
+	return warnings, nil
 }
 
 // checkHost resolves the host of a checked URL and refuses it if any of its
 // addresses is one webhooks may not reach (EINVALID), or one reachable only
 // through the policy's Allow list when p lacks PermPrivateTargets
-// (EFORBIDDEN).
-func (w *webhooks) checkHost(ctx context.Context, p *jqlgate.Principal, field, raw string) error {
+// (EFORBIDDEN). A host that does not resolve (yet: a receiver is often
+// subscribed before it is deployed) is accepted with a warning; the
+// dispatcher checks every address again when it connects (the guarded
+// dialer), so a name that later resolves to a forbidden address is still
+// never reached.
+func (w *webhooks) checkHost(ctx context.Context, p *jqlgate.Principal, field, raw string) (warning string, err error) {
 	u, err := w.Policy.CheckURL(field, raw)
 	if err != nil {
-		return err
+		return "", err
 	}
 	host := u.Hostname()
 	if addr, err := netip.ParseAddr(host); err == nil {
-		return w.checkAddrs(p, field, host, []netip.Addr{addr})
+		return "", w.checkAddrs(p, field, host, []netip.Addr{addr})
 	}
 	if looksNumeric(host) {
-		return jqlgate.Invalid(field, "host %s is not a valid IP address", host)
+		return "", jqlgate.Invalid(field, "host %s is not a valid IP address", host)
 	}
 	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
 	defer cancel()
 	addrs, err := w.Resolver.LookupNetIP(ctx, "ip", host)
 	if err != nil || len(addrs) == 0 {
-		return jqlgate.Invalid(field, "host %s does not resolve", host)
+		return field + ": host " + host + " does not resolve yet; deliveries will fail (and be retried) until it does.", nil
 	}
-	return w.checkAddrs(p, field, host, addrs)
+	return "", w.checkAddrs(p, field, host, addrs)
+}
+
+// checkResolves is checkHost that also refuses a host that does not
+// resolve (trusted sites are checked this way).
+func (w *webhooks) checkResolves(ctx context.Context, p *jqlgate.Principal, field, raw string) error {
+	warning, err := w.checkHost(ctx, p, field, raw)
+	if err == nil && warning != "" {
+		u, _ := w.Policy.CheckURL(field, raw)
+		return jqlgate.Invalid(field, "host %s does not resolve", u.Hostname())
+	}
+	return err
 }
 
 func (w *webhooks) checkAddrs(p *jqlgate.Principal, field, host string, addrs []netip.Addr) error {

@@ -2,6 +2,7 @@ package system
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -31,8 +32,9 @@ var systemEvents = []jqlgate.EventType{
 func subscriptionEventExample(enabled bool, reason string) map[string]any {
 	data := map[string]any{
 		"id": "sub_01hx0000000000000000000000", "prefix": "YourAppPrefix",
-		"trigger": "profile.Customer:create", "webhookUrl": "https://yourapp.com/webhooks/handle",
-		"enabled": enabled,
+		"trigger": "profile.Customer:create", "triggers": []string{"profile.Customer:create"},
+		"webhookUrl": "https://yourapp.com/webhooks/handle",
+		"enabled":    enabled,
 	}
 	if reason != "" {
 		data["disabledReason"] = reason
@@ -63,22 +65,49 @@ func (w *webhooks) triggers() []string {
 	return slices.Compact(out)
 }
 
-// checkTrigger refuses a trigger that matches no event of the catalogue.
-func (w *webhooks) checkTrigger(trigger string) error {
+// checkTrigger refuses a trigger, named field in the request, that matches
+// no event of the catalogue.
+func (w *webhooks) checkTrigger(field, trigger string) error {
 	valid := w.triggers()
 	if _, found := slices.BinarySearch(valid, trigger); found {
 		return nil
 	}
-	return jqlgate.Invalid("trigger", "unknown trigger %q; valid triggers: %s", trigger, strings.Join(valid, ", "))
+	if field != "trigger" {
+		// One of a list: the catalogue once per entry would drown the
+		// answer.
+		return jqlgate.Invalid(field, "unknown trigger %q; see listEvents for the valid ones (app.Model:action, app.Model:* or *)", trigger)
+	}
+	return jqlgate.Invalid(field, "unknown trigger %q; valid triggers: %s", trigger, strings.Join(valid, ", "))
 }
 
-// checkReadPermission refuses a trigger whose events the caller may not
-// read: a webhook carries the records, so subscribing is reading. The
-// trigger "*" needs the permission "*". The dispatcher applies the same
-// rule (Principal.CanReceive) to the owner's current permissions before
-// every fan-out.
-func checkReadPermission(p *jqlgate.Principal, trigger string) error {
-	return requireRead(p, trigger, "Subscribing to", "trigger")
+// triggerField names the i-th of n triggers as the request gave them:
+// "trigger" for Antly's single trigger, "triggers[i]" for a list.
+func triggerField(r *reader, i, n int) string {
+	if !slices.Contains(r.given, "triggers") {
+		if n == 1 {
+			return "trigger"
+		}
+		return fmt.Sprintf("triggers[%d]", i) // a stored list
+	}
+	if i < len(r.triggerAt) {
+		i = r.triggerAt[i]
+	}
+	return fmt.Sprintf("triggers[%d]", i)
+}
+
+// checkReadPermission refuses a subscription with a trigger whose events
+// the caller may not read: a webhook carries the records, so subscribing
+// is reading. The trigger "*" needs the permission "*". The dispatcher
+// applies the same rule (Principal.CanReceive) to the owner's current
+// permissions, for every trigger, before every fan-out.
+func checkReadPermission(r *reader, p *jqlgate.Principal, sub *jqlgate.Subscription) error {
+	list := sub.TriggerList()
+	for i, t := range list {
+		if err := requireRead(p, t, "Subscribing to", triggerField(r, i, len(list))); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // canRead reports whether p may read the events of trigger (an event type

@@ -17,6 +17,11 @@ import (
 // one answer.
 type reader struct {
 	errs []jqlgate.FieldError
+	// given are the subscription fields the request set (apply).
+	given []string
+	// triggerAt is the index in the request's triggers of each trigger
+	// read from it (entries with problems are left out).
+	triggerAt []int
 }
 
 func (r *reader) fail(field, format string, args ...any) {

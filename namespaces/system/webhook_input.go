@@ -2,6 +2,7 @@ package system
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ const (
 	maxMetadataBytes   = 8 << 10
 	maxRateLimit       = 10000
 	minRateLimit       = 0.01
+	maxTriggerLen      = 200
 )
 
 // newSubscription returns a subscription with every option at its default.
@@ -44,7 +46,8 @@ type setter func(r *reader, sub *jqlgate.Subscription, v any)
 // setters are the subscription fields a client may set, by name.
 var setters = map[string]setter{
 	"prefix":      func(r *reader, s *jqlgate.Subscription, v any) { s.Prefix = r.str("prefix", v, 128) },
-	"trigger":     func(r *reader, s *jqlgate.Subscription, v any) { s.Trigger = r.str("trigger", v, 200) },
+	"trigger":     setTrigger,
+	"triggers":    setTriggerList,
 	"webhookUrl":  func(r *reader, s *jqlgate.Subscription, v any) { s.WebhookURL = r.str("webhookUrl", v, 2048) },
 	"method":      setMethod,
 	"contentType": setContentType,
@@ -84,9 +87,54 @@ func (r *reader) apply(sub *jqlgate.Subscription, fields map[string]any, skip ..
 	r.unknown(fields, append(slices.Clone(subscriptionFields), skip...)...)
 	for _, name := range subscriptionFields {
 		if v, ok := fields[name]; ok {
+			r.given = append(r.given, name)
 			setters[name](r, sub, v)
 		}
 	}
+	_, one := fields["trigger"]
+	if _, many := fields["triggers"]; one && many {
+		r.fail("triggers", "give either trigger (one event) or triggers (a list of events), not both")
+	}
+}
+
+// setTrigger reads Antly's single trigger.
+func setTrigger(r *reader, s *jqlgate.Subscription, v any) {
+	t := r.str("trigger", v, maxTriggerLen)
+	s.SetTriggers(nil)
+	if t != "" {
+		s.SetTriggers([]string{t})
+	}
+}
+
+// setTriggerList reads triggers: 1 to jqlgate.MaxTriggers distinct
+// triggers, each checked against the catalogue later (checkForm).
+func setTriggerList(r *reader, s *jqlgate.Subscription, v any) {
+	const field = "triggers"
+	s.SetTriggers(nil)
+	list := r.list(field, v, jqlgate.MaxTriggers)
+	if len(list) == 0 {
+		if !r.failed(field) {
+			r.fail(field, "must be a list of 1 to %d triggers", jqlgate.MaxTriggers)
+		}
+		return
+	}
+	out := make([]string, 0, len(list))
+	at := make([]int, 0, len(list)) // index in list of each entry of out
+	for i, e := range list {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		t := r.str(f, e, maxTriggerLen)
+		switch {
+		case r.failed(f):
+		case t == "":
+			r.fail(f, "must not be empty")
+		case slices.Contains(out, t):
+			r.fail(f, "repeats %s[%d] (%s); give each trigger once", field, at[slices.Index(out, t)], t)
+		default:
+			out, at = append(out, t), append(at, i)
+		}
+	}
+	s.SetTriggers(out)
+	r.triggerAt = at
 }
 
 func setMethod(r *reader, s *jqlgate.Subscription, v any) {
@@ -208,17 +256,19 @@ func retrySchedule(r *reader, v any) []time.Duration {
 	const field = "retryPolicy.schedule"
 	list := r.list(field, v, maxScheduleEntries)
 	out := make([]time.Duration, 0, len(list))
-	for _, e := range list {
-		secs := r.number(field, e, 0.001, maxRetryDelay.Seconds())
-		if r.failed(field) {
-			r.errs[len(r.errs)-1].Message = "entries must be seconds between 0.001 and 2592000 (30 days)"
-			return nil
+	var last time.Duration
+	for i, e := range list {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		secs := r.number(f, e, 0.001, maxRetryDelay.Seconds())
+		if r.failed(f) {
+			r.errs[len(r.errs)-1].Message = "must be seconds between 0.001 and 2592000 (30 days)"
+			continue
 		}
 		d := time.Duration(secs * float64(time.Second)).Round(time.Millisecond)
-		if len(out) > 0 && d < out[len(out)-1] {
-			r.fail(field, "entries must not decrease")
-			return nil
+		if d < last {
+			r.fail(f, "must not be less than the entry before it (the schedule must not decrease)")
 		}
+		last = d
 		out = append(out, d)
 	}
 	return out

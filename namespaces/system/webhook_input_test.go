@@ -1,6 +1,7 @@
 package system_test
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -39,7 +40,6 @@ func TestSubscribeBadInput(t *testing.T) {
 		{"ipv6 link-local with zone", subscribeWith("http://[fe80::1%25eth0]/", ""), []string{"webhookUrl"}},
 		{"decimal ip", subscribeWith("http://2130706433/", ""), []string{"webhookUrl"}},
 		{"host resolving to 10.x", subscribeWith("http://internal.example.test/", ""), []string{"webhookUrl"}},
-		{"host not resolving", subscribeWith("http://nowhere.example.test/", ""), []string{"webhookUrl"}},
 		{"unknown trigger", `{"prefix":"App","trigger":"profile.Order:create","webhookUrl":"http://public.example.test/"}`, []string{"trigger"}},
 		{"malformed trigger", `{"prefix":"App","trigger":"profile.Customer","webhookUrl":"http://public.example.test/"}`, []string{"trigger"}},
 		{"100 KB header value", subscribeWith("http://public.example.test/", `"headers":{"X-Big":"`+big+`"}`), []string{"headers.X-Big"}},
@@ -48,9 +48,9 @@ func TestSubscribeBadInput(t *testing.T) {
 		{"authorization with basic auth", subscribeWith("http://public.example.test/", `"headers":{"Authorization":"Bearer x"},"basicAuth":{"username":"u","password":"p"}`), []string{"headers.Authorization"}},
 		{"invalid header name", subscribeWith("http://public.example.test/", `"headers":{"Bad Name":"x","X-Ok":"a\r\nInjected: 1"}`), []string{"headers.Bad Name", "headers.X-Ok"}},
 		{"too many headers", subscribeWith("http://public.example.test/", `"headers":{`+manyHeaders(51)+`}`), []string{"headers"}},
-		{"negative retry", subscribeWith("http://public.example.test/", `"retryPolicy":{"schedule":[-5]}`), []string{"retryPolicy.schedule"}},
-		{"unsorted retry", subscribeWith("http://public.example.test/", `"retryPolicy":{"schedule":[300,5]}`), []string{"retryPolicy.schedule"}},
-		{"retry over 30 days", subscribeWith("http://public.example.test/", `"retryPolicy":{"schedule":[5,2592001]}`), []string{"retryPolicy.schedule"}},
+		{"negative retry", subscribeWith("http://public.example.test/", `"retryPolicy":{"schedule":[-5]}`), []string{"retryPolicy.schedule[0]"}},
+		{"unsorted retry", subscribeWith("http://public.example.test/", `"retryPolicy":{"schedule":[300,5]}`), []string{"retryPolicy.schedule[1]"}},
+		{"retry over 30 days", subscribeWith("http://public.example.test/", `"retryPolicy":{"schedule":[5,2592001]}`), []string{"retryPolicy.schedule[1]"}},
 		{"retry too long", subscribeWith("http://public.example.test/", `"retryPolicy":{"schedule":[`+strings.TrimSuffix(strings.Repeat("1,", 21), ",")+`]}`), []string{"retryPolicy.schedule"}},
 		{"unknown preset", subscribeWith("http://public.example.test/", `"retryPolicy":{"preset":"forever"}`), []string{"retryPolicy.preset"}},
 		{"options out of range", subscribeWith("http://public.example.test/", `"method":"PUT","contentType":"text/xml","timeoutSeconds":61,"maxInFlight":0,"rateLimitPerSecond":-1`),
@@ -65,6 +65,12 @@ func TestSubscribeBadInput(t *testing.T) {
 		{"tiny rate", subscribeWith("http://public.example.test/", `"rateLimitPerSecond":1e-300`), []string{"rateLimitPerSecond"}},
 		{"huge rate", subscribeWith("http://public.example.test/", `"rateLimitPerSecond":10001`), []string{"rateLimitPerSecond"}},
 		{"bad secret header names", subscribeWith("http://public.example.test/", `"secretHeaders":["Bad Name"]`), []string{"secretHeaders"}},
+		{"trigger and triggers", subscribeWith("http://public.example.test/", `"triggers":["profile.Customer:update"]`), []string{"triggers"}},
+		{"triggers empty", `{"prefix":"App","triggers":[],"webhookUrl":"http://public.example.test/"}`, []string{"triggers"}},
+		{"triggers not a list", `{"prefix":"App","triggers":"profile.Customer:create","webhookUrl":"http://public.example.test/"}`, []string{"triggers"}},
+		{"triggers too many", `{"prefix":"App","triggers":[` + strings.Repeat(`"profile.Customer:create",`, 50) + `"*"],"webhookUrl":"http://public.example.test/"}`, []string{"triggers"}},
+		{"triggers entries", `{"prefix":"App","triggers":["profile.Customer:create",1,"nope.Thing:create","profile.Customer:create",""],"webhookUrl":"http://public.example.test/"}`,
+			[]string{"triggers[1]", "triggers[2]", "triggers[3]", "triggers[4]"}},
 		{"secret headers not a list", subscribeWith("http://public.example.test/", `"secretHeaders":"X-Token"`), []string{"secretHeaders"}},
 	}
 	h := newHarness(t, jqlgate.AddrPolicy{})
@@ -158,4 +164,64 @@ func TestUnsubscribeBadInput(t *testing.T) {
 	h.fails(clientA, "unsubscribeFromWebhook", `{"id":"sub_nope"}`, jqlgate.ENOTFOUND)
 	h.fails(clientA, "unsubscribeFromWebhook", `{"prefix":"App","trigger":"profile.Customer:create","webhookUrl":"http://public.example.test/"}`, jqlgate.ENOTFOUND)
 	h.fails(nil, "unsubscribeFromWebhook", `{"id":"sub_nope"}`, jqlgate.EUNAUTHORIZED)
+}
+
+func TestSubscribeTriggers(t *testing.T) {
+	h := newHarness(t, loopback)
+	body := `{"prefix":"App","triggers":["profile.Customer:update","profile.Customer:create"],"webhookUrl":"http://public.example.test/"}`
+	data := h.ok(clientB, "subscribeToWebhook", body)
+	if data["trigger"] != "profile.Customer:update" || !reflect.DeepEqual(data["triggers"], []any{"profile.Customer:update", "profile.Customer:create"}) {
+		t.Fatalf("trigger %v, triggers %v; want the first and the list as given", data["trigger"], data["triggers"])
+	}
+	// The same triggers in another order are the same subscription.
+	again := h.ok(clientB, "subscribeToWebhook", `{"prefix":"App","triggers":["profile.Customer:create","profile.Customer:update"],"webhookUrl":"http://public.example.test/"}`)
+	if again["id"] != data["id"] {
+		t.Errorf("resubscribing in another order made %v, want %v", again["id"], data["id"])
+	}
+	// Antly's single trigger at the same URL is another subscription, and
+	// always shows triggers as a list.
+	single := h.ok(clientB, "subscribeToWebhook", subscribeWith("http://public.example.test/", ""))
+	if single["id"] == data["id"] || !reflect.DeepEqual(single["triggers"], []any{"profile.Customer:create"}) {
+		t.Errorf("single-trigger subscription %v", single)
+	}
+	// The list filter matches any trigger of the list.
+	res, err := h.do(clientB, "listWebhooks", `{"trigger":"profile.Customer:update"}`)
+	if err != nil || res.Filtered != 1 {
+		t.Fatalf("list by the second trigger: %v, %v; want the multi-trigger subscription", res, err)
+	}
+	// Every trigger needs read permission, named by its index.
+	if e := h.fails(clientA, "subscribeToWebhook", `{"prefix":"App","triggers":["profile.Customer:create","fleet.Vehicle:create"],"webhookUrl":"http://public.example.test/"}`, jqlgate.EFORBIDDEN); e.Field != "triggers[1]" {
+		t.Errorf("forbidden field %q, want triggers[1]", e.Field)
+	}
+	// Unsubscribe by the list, in any order.
+	h.ok(clientB, "unsubscribeFromWebhook", `{"prefix":"App","triggers":["profile.Customer:create","profile.Customer:update"],"webhookUrl":"http://public.example.test/"}`)
+	h.fails(clientB, "getWebhook", `{"id":"`+data["id"].(string)+`"}`, jqlgate.ENOTFOUND)
+	// Update switches between a list and a single trigger.
+	id := single["id"].(string)
+	up := h.ok(clientB, "updateWebhook", `{"id":"`+id+`","triggers":["profile.Customer:*","profile.Customer:delete"]}`)
+	if !reflect.DeepEqual(up["triggers"], []any{"profile.Customer:*", "profile.Customer:delete"}) || up["trigger"] != "profile.Customer:*" {
+		t.Errorf("updated to a list: %v", up)
+	}
+	up = h.ok(clientB, "updateWebhook", `{"id":"`+id+`","trigger":"profile.Customer:delete"}`)
+	if !reflect.DeepEqual(up["triggers"], []any{"profile.Customer:delete"}) {
+		t.Errorf("updated to one trigger: %v", up)
+	}
+	h.fails(clientB, "updateWebhook", `{"id":"`+id+`","trigger":"profile.Customer:delete","triggers":["*"]}`, jqlgate.EINVALID)
+}
+
+func TestSubscribeHostNotResolvingWarns(t *testing.T) {
+	h := newHarness(t, jqlgate.AddrPolicy{})
+	res, err := h.do(clientA, "subscribeToWebhook", subscribeWith("http://nowhere.example.test/", ""))
+	if err != nil {
+		t.Fatalf("subscribe to a host that does not resolve yet: %v", err)
+	}
+	data := h.ok(clientA, "subscribeToWebhook", subscribeWith("http://nowhere.example.test/", ""))
+	if w, _ := data["warnings"].([]any); len(w) != 1 || !strings.Contains(w[0].(string), "nowhere.example.test does not resolve") {
+		t.Errorf("warnings = %v", data["warnings"])
+	}
+	if !strings.Contains(res.Message, "does not resolve yet") {
+		t.Errorf("message %q does not warn", res.Message)
+	}
+	// A host that resolves to a private address is still refused.
+	h.fails(clientA, "subscribeToWebhook", subscribeWith("http://internal.example.test/", ""), jqlgate.EINVALID)
 }

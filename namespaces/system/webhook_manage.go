@@ -21,9 +21,14 @@ const (
 // seconds, and the signing secret only where an intent returns it.
 type subscriptionView struct {
 	*jqlgate.Subscription
+	// Triggers is always the list, also for a subscription stored with
+	// only trigger.
+	Triggers    []string          `json:"triggers"`
 	Headers     map[string]string `json:"headers,omitempty"`
 	RetryPolicy retryView         `json:"retryPolicy"`
 	Secret      string            `json:"secret,omitempty"`
+	// Warnings say why an accepted subscription will not deliver yet.
+	Warnings []string `json:"warnings,omitempty"`
 	// Owner is named in operator views only.
 	Owner string `json:"owner,omitempty"`
 }
@@ -38,7 +43,7 @@ func viewOf(sub *jqlgate.Subscription) *subscriptionView {
 	for i, d := range sub.RetryPolicy.Schedule {
 		rv.Schedule[i] = d.Seconds()
 	}
-	return &subscriptionView{Subscription: sub, Headers: sub.RedactedHeaders(), RetryPolicy: rv}
+	return &subscriptionView{Subscription: sub, Triggers: sub.TriggerList(), Headers: sub.RedactedHeaders(), RetryPolicy: rv}
 }
 
 // list answers one page of the caller's subscriptions, narrowed by prefix,
@@ -132,11 +137,16 @@ func (w *webhooks) update(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.R
 	// even if unchanged: the subscription becomes public-only.
 	private := canReachPrivate(cmd.Principal)
 	resolve := sub.WebhookURL != oldURL || tokenURL(sub) != oldToken || !private
-	if err := w.validate(ctx, r, cmd.Principal, sub, resolve); err != nil {
+	warnings, err := w.validate(ctx, r, cmd.Principal, sub, resolve)
+	if err != nil {
 		return nil, err
 	}
 	sub.PublicOnly = !private
-	return w.save(ctx, sub, "Webhook updated.")
+	res, err := w.save(ctx, sub, withWarnings("Webhook updated.", warnings))
+	if err == nil {
+		res.Data.(*subscriptionView).Warnings = warnings
+	}
+	return res, err
 }
 
 func tokenURL(sub *jqlgate.Subscription) string {
@@ -161,13 +171,13 @@ func (w *webhooks) save(ctx context.Context, sub *jqlgate.Subscription, msg stri
 }
 
 // enable switches a subscription on again, if the caller may still read
-// its trigger's events.
+// the events of every one of its triggers.
 func (w *webhooks) enable(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
 	sub, err := w.ownedByID(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkReadPermission(cmd.Principal, sub.Trigger); err != nil {
+	if err := checkReadPermission(&reader{}, cmd.Principal, sub); err != nil {
 		return nil, err
 	}
 	sub.Enabled, sub.DisabledReason = true, ""

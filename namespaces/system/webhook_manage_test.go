@@ -28,7 +28,7 @@ func TestUpdateWebhook(t *testing.T) {
 		{`{"id":"` + id + `","trigger":"nope:x"}`, "trigger"},
 		{`{"id":"` + id + `","prefix":""}`, "prefix"},
 		{`{"id":"` + id + `","headers":{"Authorization":"x"}}`, "headers.Authorization"},
-		{`{"id":"` + id + `","retryPolicy":{"schedule":[5,-1]}}`, "retryPolicy.schedule"},
+		{`{"id":"` + id + `","retryPolicy":{"schedule":[5,-1]}}`, "retryPolicy.schedule[1]"},
 		{`{"prefix":"x"}`, "id"},
 	}
 	for _, b := range bad {

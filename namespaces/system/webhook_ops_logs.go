@@ -20,6 +20,7 @@ type logEntry struct {
 	DeliveryID     string        `json:"deliveryId"`
 	EventID        string        `json:"eventId"`
 	Event          string        `json:"event"`
+	Trigger        string        `json:"trigger,omitempty"` // the subscription's trigger that matched
 	SubscriptionID string        `json:"subscriptionId"`
 	Attempt        int           `json:"attempt"`
 	Status         string        `json:"status"`
@@ -57,7 +58,7 @@ func capBody(s string) (string, bool) {
 }
 
 func entryOf(a *jqlgate.Attempt) *logEntry {
-	e := &logEntry{ID: a.ID, DeliveryID: a.DeliveryID, EventID: a.EventID, Event: a.Event, SubscriptionID: a.SubscriptionID,
+	e := &logEntry{ID: a.ID, DeliveryID: a.DeliveryID, EventID: a.EventID, Event: a.Event, Trigger: a.Trigger, SubscriptionID: a.SubscriptionID,
 		Attempt: a.Attempt, Status: a.Status, Test: a.Test, Error: a.Error, NextAttemptAt: a.NextAttemptAt, CreatedAt: a.CreatedAt,
 		DurationMS: float64(a.Duration.Microseconds()) / 1000}
 	if a.URL != "" {

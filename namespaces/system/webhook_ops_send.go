@@ -98,8 +98,10 @@ func (w *webhooks) retry(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Re
 	if err != nil {
 		return nil, err
 	}
-	if err := requireRead(cmd.Principal, sub.Trigger, "Retrying", "id"); err != nil {
-		return nil, err
+	for _, t := range sub.TriggerList() {
+		if err := requireRead(cmd.Principal, t, "Retrying", "id"); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkEnabled(sub); err != nil {
 		return nil, err
@@ -257,7 +259,7 @@ func (w *webhooks) test(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Res
 	if !canReachPrivate(cmd.Principal) {
 		// The answer is shown to the caller: a receiver only the address
 		// policy's Allow list makes reachable is not theirs to read.
-		if err := w.checkHost(ctx, cmd.Principal, "id", sub.WebhookURL); err != nil {
+		if _, err := w.checkHost(ctx, cmd.Principal, "id", sub.WebhookURL); err != nil {
 			return nil, err
 		}
 		public := *sub
@@ -280,8 +282,8 @@ func (w *webhooks) test(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Res
 }
 
 // testEvent picks the event type to send: trigger when given (a concrete
-// event of the catalogue), else the subscription's trigger if concrete,
-// else the first event of the catalogue it matches.
+// event of the catalogue), else the subscription's first concrete trigger,
+// else the first event of the catalogue its first trigger matches.
 func (w *webhooks) testEvent(sub *jqlgate.Subscription, trigger string) (jqlgate.EventType, error) {
 	events := w.events()
 	if trigger != "" {
@@ -292,9 +294,11 @@ func (w *webhooks) testEvent(sub *jqlgate.Subscription, trigger string) (jqlgate
 		}
 		return jqlgate.EventType{}, jqlgate.Invalid("trigger", "unknown event %q; see listEvents", trigger)
 	}
-	for _, e := range events {
-		if e.Name == sub.Trigger {
-			return e, nil
+	for _, t := range sub.TriggerList() {
+		for _, e := range events {
+			if e.Name == t {
+				return e, nil
+			}
 		}
 	}
 	prefix := strings.TrimSuffix(sub.Trigger, "*")

@@ -35,27 +35,31 @@ var optionFields = []namespaces.FieldSpec{
 
 var subscribeFields = append([]namespaces.FieldSpec{
 	field("prefix", "string", true, "a name for the subscription, such as your application's"),
-	field("trigger", "string", true, "app.Model:action, app.Model:* or *; see listEvents"),
-	field("webhookUrl", "string", true, "the http(s) URL events are sent to"),
+	field("trigger", "string", false, "the event to receive: app.Model:action, app.Model:* or * (every event); see listEvents. Give trigger or triggers, not both"),
+	field("triggers", "list", false, "instead of trigger: 1 to 50 distinct triggers, each like trigger; an event matching several is delivered once, "+
+		"its X-Webhook-Trigger header and log row naming the most specific one"),
+	field("webhookUrl", "string", true, "the http(s) URL events are sent to; a host that does not resolve yet is accepted with a warning (deliveries fail until it does)"),
 	field("secret", "string", false, "your own signing secret: whsec_ and base64 of 24 to 64 random bytes (a whsk_ Ed25519 key with signatureScheme v1a); generated when absent"),
 }, optionFields...)
 
 var updateFields = append([]namespaces.FieldSpec{
 	idField,
 	field("prefix", "string", false, "a name for the subscription"),
-	field("trigger", "string", false, "app.Model:action, app.Model:* or *"),
+	field("trigger", "string", false, "app.Model:action, app.Model:* or *: replaces the triggers with this one"),
+	field("triggers", "list", false, "1 to 50 distinct triggers, replacing the current ones"),
 	field("webhookUrl", "string", false, "the http(s) URL events are sent to"),
 }, optionFields...)
 
 // webhookSpecs describe each system.Webhook intent for system.Schema.
 var webhookSpecs = map[string]namespaces.IntentSpec{
-	"subscribeToWebhook": {Summary: "Subscribes a URL to a trigger; returns the subscription and its signing secret. Subscribing again with the same prefix, trigger and URL returns the existing subscription.", Fields: subscribeFields},
-	"unsubscribeFromWebhook": {Summary: "Removes a subscription, named by prefix, trigger and webhookUrl, or by id.", Fields: []namespaces.FieldSpec{
+	"subscribeToWebhook": {Summary: "Subscribes a URL to a trigger, or to a list of triggers; returns the subscription (trigger is the first of triggers), its signing secret and any warnings. Subscribing again with the same prefix, trigger(s) (in any order) and URL returns the existing subscription.", Fields: subscribeFields},
+	"unsubscribeFromWebhook": {Summary: "Removes a subscription, named by prefix, trigger (or triggers) and webhookUrl, or by id.", Fields: []namespaces.FieldSpec{
 		field("prefix", "string", false, "with trigger and webhookUrl"), field("trigger", "string", false, "with prefix and webhookUrl"),
+		field("triggers", "list", false, "instead of trigger, for a subscription made with triggers (any order)"),
 		field("webhookUrl", "string", false, "with prefix and trigger"), field("id", "string", false, "instead of the three others"),
 	}},
 	"listWebhooks": {Summary: "Lists your subscriptions, paged by __meta__.limit and offset.", Fields: []namespaces.FieldSpec{
-		field("prefix", "string", false, "only this prefix"), field("trigger", "string", false, "only this trigger"),
+		field("prefix", "string", false, "only this prefix"), field("trigger", "string", false, "only subscriptions with this trigger among their triggers"),
 		field("enabled", "boolean", false, "only enabled, or only disabled, subscriptions"),
 		field("owner", "string", false, "operators (system.Webhook:operate or *) only: this owner's subscriptions (client:<id>, apiKey:<id>, user:<id>), or * for every owner's; each row names its owner"),
 	}},

@@ -3,6 +3,7 @@ package system
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jqlgate/jqlgate"
 )
@@ -21,14 +22,15 @@ func (w *webhooks) subscribe(ctx context.Context, cmd *jqlgate.Command) (*jqlgat
 		sub.SignatureScheme = jqlgate.SchemeV1
 	}
 	secret := readSecret(r, cmd.Fields, sub.SignatureScheme)
-	if err := w.validate(ctx, r, cmd.Principal, sub, true); err != nil {
+	warnings, err := w.validate(ctx, r, cmd.Principal, sub, true)
+	if err != nil {
 		return nil, err
 	}
 	sub.Owner = own
 	sub.PublicOnly = !canReachPrivate(cmd.Principal)
-	existing, err := w.Store.FindByKey(ctx, own, sub.Prefix, sub.Trigger, sub.WebhookURL)
+	existing, err := w.Store.FindByKey(ctx, own, sub.Prefix, jqlgate.TriggerKey(sub.TriggerList()), sub.WebhookURL)
 	if err == nil {
-		return subscribed(existing, false), nil
+		return subscribed(existing, false, warnings), nil
 	}
 	if jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
 		return nil, err
@@ -47,7 +49,7 @@ func (w *webhooks) subscribe(ctx context.Context, cmd *jqlgate.Command) (*jqlgat
 	if created {
 		w.notify(ctx, saved.ID)
 	}
-	return subscribed(saved, created), nil
+	return subscribed(saved, created, warnings), nil
 }
 
 // checkCap refuses a new subscription to an owner who has MaxPerOwner
@@ -69,14 +71,24 @@ func (w *webhooks) checkCap(ctx context.Context, own string) error {
 		n, w.MaxPerOwner)}
 }
 
-func subscribed(sub *jqlgate.Subscription, created bool) *jqlgate.Result {
+func subscribed(sub *jqlgate.Subscription, created bool, warnings []string) *jqlgate.Result {
 	v := viewOf(sub)
 	v.Secret = currentSecret(sub)
-	msg := "Subscribed to " + sub.Trigger + "."
+	v.Warnings = warnings
+	triggers := strings.Join(sub.TriggerList(), ", ")
+	msg := "Subscribed to " + triggers + "."
 	if !created {
-		msg = "Already subscribed to " + sub.Trigger + " at this URL; the existing subscription is returned unchanged."
+		msg = "Already subscribed to " + triggers + " at this URL; the existing subscription is returned unchanged."
 	}
-	return &jqlgate.Result{Data: v, Message: msg, Filtered: 1, Display: 1}
+	return &jqlgate.Result{Data: v, Message: withWarnings(msg, warnings), Filtered: 1, Display: 1}
+}
+
+// withWarnings appends warnings to an answer's message.
+func withWarnings(msg string, warnings []string) string {
+	for _, w := range warnings {
+		msg += " Warning: " + w
+	}
+	return msg
 }
 
 // currentSecret returns what verifies the newest signing secret's
@@ -90,7 +102,8 @@ func currentSecret(sub *jqlgate.Subscription) string {
 }
 
 // unsubscribe removes a subscription named by id, or by prefix, trigger and
-// webhookUrl as Antly names it.
+// webhookUrl as Antly names it (triggers instead of trigger for one with
+// several, in any order).
 func (w *webhooks) unsubscribe(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
 	own, err := owner(cmd)
 	if err != nil {
@@ -104,13 +117,13 @@ func (w *webhooks) unsubscribe(ctx context.Context, cmd *jqlgate.Command) (*jqlg
 		return nil, notFound(err)
 	}
 	w.notify(ctx, sub.ID)
-	data := map[string]any{"id": sub.ID, "prefix": sub.Prefix, "trigger": sub.Trigger, "webhookUrl": sub.WebhookURL}
-	return &jqlgate.Result{Data: data, Message: "Unsubscribed from " + sub.Trigger + ".", Filtered: 1, Display: 1}, nil
+	data := map[string]any{"id": sub.ID, "prefix": sub.Prefix, "trigger": sub.Trigger, "triggers": sub.TriggerList(), "webhookUrl": sub.WebhookURL}
+	return &jqlgate.Result{Data: data, Message: "Unsubscribed from " + strings.Join(sub.TriggerList(), ", ") + ".", Filtered: 1, Display: 1}, nil
 }
 
 func (w *webhooks) findForUnsubscribe(ctx context.Context, own string, fields map[string]any) (*jqlgate.Subscription, error) {
 	r := &reader{}
-	r.unknown(fields, "id", "prefix", "trigger", "webhookUrl")
+	r.unknown(fields, "id", "prefix", "trigger", "triggers", "webhookUrl")
 	if _, byID := fields["id"]; byID {
 		id := r.required(fields, "id")
 		if err := r.err(); err != nil {
@@ -120,12 +133,22 @@ func (w *webhooks) findForUnsubscribe(ctx context.Context, own string, fields ma
 		return sub, notFound(err)
 	}
 	prefix := r.required(fields, "prefix")
-	trigger := r.required(fields, "trigger")
+	var key string
+	if v, many := fields["triggers"]; many {
+		probe := &jqlgate.Subscription{}
+		setTriggerList(r, probe, v)
+		key = jqlgate.TriggerKey(probe.TriggerList())
+		if _, one := fields["trigger"]; one {
+			r.fail("triggers", "give either trigger (one event) or triggers (a list of events), not both")
+		}
+	} else {
+		key = r.required(fields, "trigger")
+	}
 	url := r.required(fields, "webhookUrl")
 	if err := r.err(); err != nil {
 		return nil, err
 	}
-	sub, err := w.Store.FindByKey(ctx, own, prefix, trigger, url)
+	sub, err := w.Store.FindByKey(ctx, own, prefix, key, url)
 	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
 		return nil, &jqlgate.Error{Code: jqlgate.ENOTFOUND, Err: err,
 			Message: "No webhook subscription matches this prefix, trigger and webhookUrl."}
