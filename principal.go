@@ -120,12 +120,24 @@ func (p *Principal) Has(perm string) bool {
 	return p.Can(ns, in)
 }
 
+// operatorIntents are the intents PermOperate grants by itself, so a
+// back-office principal needs no other permission to run them.
+var operatorIntents = map[string][]string{
+	WebhookNamespace: {"listWebhooks", "getWebhook", "getWebhookLogs", "getWebhookQueue", "retryDelivery",
+		"replayEvent", "testWebhook", "enableWebhook", "disableWebhook", "listEvents"},
+	"system.TrustedSite": {"listTrustedSites", "getTrustedSite"},
+}
+
 // PermissionAllows reports whether one permission string grants intent on
 // namespace. Matching is exact on whole parts: "profile.Cust:*" does not
 // grant "profile.Customer:create". "app.Model:*" does not grant an
-// ExplicitOnly permission such as PermPrivateTargets.
+// ExplicitOnly permission such as PermPrivateTargets. PermOperate grants
+// the operatorIntents.
 func PermissionAllows(perm, namespace, intent string) bool {
 	if perm == "*" {
+		return true
+	}
+	if perm == PermOperate && slices.Contains(operatorIntents[namespace], intent) {
 		return true
 	}
 	ns, in, ok := strings.Cut(perm, ":")

@@ -100,11 +100,13 @@ func hasDotSegment(p string) bool {
 	return false
 }
 
-// TrustedSiteQuery selects one owner's trusted sites for a list.
+// TrustedSiteQuery selects one owner's trusted sites for a list, or every
+// owner's (AllOwners, for operators).
 type TrustedSiteQuery struct {
-	Owner  string
-	Offset int
-	Limit  int
+	Owner     string
+	AllOwners bool
+	Offset    int
+	Limit     int
 }
 
 // SiteUse is one subscription that uses a trusted site.

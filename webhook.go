@@ -147,7 +147,9 @@ type Attempt struct {
 	Event      string `json:"event"`
 	// Trigger is the subscription's trigger that matched the event (its
 	// most specific one, when several did).
-	Trigger         string            `json:"trigger,omitempty"`
+	Trigger string `json:"trigger,omitempty"`
+	// EntityID is the record the event is about, if any.
+	EntityID        string            `json:"entityId,omitempty"`
 	SubscriptionID  string            `json:"subscriptionId"`
 	Attempt         int               `json:"attempt"`
 	Status          string            `json:"status"`

@@ -48,25 +48,45 @@ func RotateClientSecret(ctx context.Context, s ClientStore, id string) (*ClientC
 	return &ClientCredentials{ClientID: id, ClientSecret: secret}, nil
 }
 
-// EnsureClient creates the all-permission client id with secret unless a
-// client with that id exists; it reports whether it created one.
-func EnsureClient(ctx context.Context, s ClientStore, id, secret string) (bool, error) {
+// Ensured is what EnsureClient did.
+type Ensured int
+
+const (
+	// EnsureUnchanged: the client existed with this secret.
+	EnsureUnchanged Ensured = iota
+	// EnsureCreated: there was no such client; it was created.
+	EnsureCreated
+	// EnsureSecretUpdated: the client existed with another secret, which
+	// was replaced (the configuration is the source of truth).
+	EnsureSecretUpdated
+)
+
+// EnsureClient makes sure the client id exists with secret: it creates an
+// all-permission client unless one with that id exists, and replaces the
+// stored secret when it differs. Its permissions are left alone.
+func EnsureClient(ctx context.Context, s ClientStore, id, secret string) (Ensured, error) {
 	if len(secret) < 16 {
-		return false, jqlgate.Invalid("client_secret", "the bootstrap client secret must have at least 16 characters")
+		return EnsureUnchanged, jqlgate.Invalid("client_secret", "the bootstrap client secret must have at least 16 characters")
 	}
-	_, err := s.Client(ctx, id)
+	c, err := s.Client(ctx, id)
 	if err == nil {
-		return false, nil
+		if CheckSecret(id, secret, c.SecretHash) {
+			return EnsureUnchanged, nil
+		}
+		if err := s.SetClientSecret(ctx, id, HashSecret(id, secret)); err != nil {
+			return EnsureUnchanged, err
+		}
+		return EnsureSecretUpdated, nil
 	}
 	if jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
-		return false, err
+		return EnsureUnchanged, err
 	}
 	now := time.Now().UTC()
-	c := &jqlgate.Client{ID: id, Name: "bootstrap", SecretHash: HashSecret(id, secret), Permissions: []string{"*"}, CreatedAt: now, UpdatedAt: now}
+	c = &jqlgate.Client{ID: id, Name: "bootstrap", SecretHash: HashSecret(id, secret), Permissions: []string{"*"}, CreatedAt: now, UpdatedAt: now}
 	if err := s.CreateClient(ctx, c); err != nil && jqlgate.ErrorCode(err) != jqlgate.ECONFLICT {
-		return false, err
+		return EnsureUnchanged, err
 	}
-	return true, nil
+	return EnsureCreated, nil
 }
 
 // CreateAPIKey stores a new API key and returns the key, shown once.
@@ -82,6 +102,27 @@ func CreateAPIKey(ctx context.Context, s APIKeyStore, name, scope string) (strin
 	secret := NewSecret()
 	k := &jqlgate.APIKey{ID: id, Name: name, Hash: HashSecret(id, secret), Permissions: perms, CreatedAt: time.Now().UTC()}
 	if err := s.CreateAPIKey(ctx, k); err != nil {
+		return "", nil, err
+	}
+	return FormatAPIKey(id, secret), k, nil
+}
+
+// APIKeyRotator is the part of the store RotateAPIKey needs.
+type APIKeyRotator interface {
+	APIKey(ctx context.Context, id string) (*jqlgate.APIKey, error)
+	SetAPIKeyHash(ctx context.Context, id string, hash []byte) error
+}
+
+// RotateAPIKey gives an API key a new secret and returns the new key,
+// shown once; the old key stops working (within a serve process's API key
+// cache lifetime).
+func RotateAPIKey(ctx context.Context, s APIKeyRotator, id string) (string, *jqlgate.APIKey, error) {
+	k, err := s.APIKey(ctx, id)
+	if err != nil {
+		return "", nil, err
+	}
+	secret := NewSecret()
+	if err := s.SetAPIKeyHash(ctx, id, HashSecret(id, secret)); err != nil {
 		return "", nil, err
 	}
 	return FormatAPIKey(id, secret), k, nil
@@ -122,6 +163,24 @@ func (u *Users) Create(ctx context.Context, username, password, scope string) (*
 		return nil, err
 	}
 	return user, nil
+}
+
+// PasswordSetter is the part of the store SetPassword needs.
+type PasswordSetter interface {
+	SetUserPassword(ctx context.Context, id string, hash []byte) error
+}
+
+// SetPassword replaces user id's password; s is usually u.Store. Tokens
+// already issued stay valid until they expire.
+func (u *Users) SetPassword(ctx context.Context, s PasswordSetter, id, password string) error {
+	if len(password) < 8 || len(password) > 72 {
+		return jqlgate.Invalid("password", "a password has 8 to 72 bytes")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), u.cost())
+	if err != nil {
+		return jqlgate.Internal("auth.Users.SetPassword", err)
+	}
+	return s.SetUserPassword(ctx, id, hash)
 }
 
 func (u *Users) cost() int {

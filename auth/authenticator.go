@@ -130,6 +130,14 @@ func (a *Authenticator) apiKey(ctx context.Context, token string) (*jqlgate.Prin
 	return &jqlgate.Principal{ID: k.ID, Kind: jqlgate.PrincipalAPIKey, Name: k.Name, Permissions: k.Permissions}, nil
 }
 
+// ForgetAPIKey drops API key id from the cache, after this process
+// deleted, rotated or rescoped it.
+func (a *Authenticator) ForgetAPIKey(id string) {
+	a.mu.Lock()
+	delete(a.cache, id)
+	a.mu.Unlock()
+}
+
 func (a *Authenticator) lookupKey(ctx context.Context, id string) (*jqlgate.APIKey, error) {
 	ttl := orDefault(a.APIKeyCacheTTL, 10*time.Second)
 	now := time.Now()

@@ -22,7 +22,7 @@ const (
 // exclusive lock, so every record of a delivery let go below the new
 // frontier is in the store before the loader reads that range.
 func (d *Dispatcher) finish(ctx context.Context, dl *delivery, a *jqlgate.Attempt) {
-	a.DeliveryID, a.EventID, a.Event = dl.id, dl.fan.Event.ID, dl.fan.Event.Type
+	a.DeliveryID, a.EventID, a.Event, a.EntityID = dl.id, dl.fan.Event.ID, dl.fan.Event.Type, dl.fan.Event.EntityID
 	a.SubscriptionID, a.Attempt, a.Node = dl.subID, dl.attempt, d.cfg.Node
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = d.cfg.Now().UTC()

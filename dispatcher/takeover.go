@@ -147,7 +147,7 @@ func (d *Dispatcher) adoptions(st *nodeState, from string) ([]*delivery, []*jqlg
 	add := func(f *jqlgate.Fanout, sub string, last *jqlgate.Attempt) {
 		dl := d.newDelivery(f, sub)
 		m := &jqlgate.Attempt{ID: adoptionID(dl.id, d.epoch), DeliveryID: dl.id, EventID: f.Event.ID, Event: f.Event.Type,
-			SubscriptionID: sub, Status: jqlgate.StatusQueued, NextAttemptAt: now, CreatedAt: now, Node: d.cfg.Node,
+			EntityID: f.Event.EntityID, SubscriptionID: sub, Status: jqlgate.StatusQueued, NextAttemptAt: now, CreatedAt: now, Node: d.cfg.Node,
 			Error: "taken over from node " + from}
 		if last != nil {
 			m.Attempt, m.Status, m.NextAttemptAt = last.Attempt, jqlgate.StatusResent, last.NextAttemptAt

@@ -121,6 +121,24 @@ func (s *AuthStore) SetAPIKeyPermissions(ctx context.Context, id string, perms [
 	return s.bump(ctx, authSetPermissions(ctx, s.apiKeys, id, perms, false, "mongodb.AuthStore.SetAPIKeyPermissions"))
 }
 
+// SetAPIKeyHash replaces an API key's hash (its secret).
+func (s *AuthStore) SetAPIKeyHash(ctx context.Context, id string, hash []byte) error {
+	return authSet(ctx, s.apiKeys, id, bson.M{"hash": hash}, "mongodb.AuthStore.SetAPIKeyHash")
+}
+
+// SetUserPassword replaces a user's password hash.
+func (s *AuthStore) SetUserPassword(ctx context.Context, id string, hash []byte) error {
+	return authSet(ctx, s.users, id, bson.M{"passwordHash": hash}, "mongodb.AuthStore.SetUserPassword")
+}
+
+func authSet(ctx context.Context, c *mongo.Collection, id string, set bson.M, op string) error {
+	res, err := c.UpdateByID(Counted(ctx), id, bson.M{"$set": set})
+	if err == nil && res.MatchedCount == 0 {
+		err = mongo.ErrNoDocuments
+	}
+	return translate(op, err)
+}
+
 // CreateUser stores a new user; a taken username is ECONFLICT.
 func (s *AuthStore) CreateUser(ctx context.Context, u *jqlgate.User) error {
 	_, err := s.users.InsertOne(Counted(ctx), u)

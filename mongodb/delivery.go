@@ -134,6 +134,7 @@ type attemptDoc struct {
 	EventID         string            `bson:"event_id"`
 	Event           string            `bson:"event"`
 	Trigger         string            `bson:"trigger,omitempty"`
+	EntityID        string            `bson:"entity_id,omitempty"`
 	SubscriptionID  string            `bson:"subscription_id"`
 	Attempt         int               `bson:"attempt"`
 	Status          string            `bson:"status"`
@@ -154,7 +155,7 @@ func toAttemptDoc(a *jqlgate.Attempt) attemptDoc {
 	if a.ID == "" {
 		a.ID = jqlgate.NewID("att")
 	}
-	return attemptDoc{ID: a.ID, DeliveryID: a.DeliveryID, EventID: a.EventID, Event: a.Event, Trigger: a.Trigger,
+	return attemptDoc{ID: a.ID, DeliveryID: a.DeliveryID, EventID: a.EventID, Event: a.Event, EntityID: a.EntityID, Trigger: a.Trigger,
 		SubscriptionID: a.SubscriptionID, Attempt: a.Attempt, Status: a.Status, URL: a.URL,
 		RequestHeaders: a.RequestHeaders, RequestBody: a.RequestBody, ResponseCode: a.ResponseCode,
 		ResponseHeaders: a.ResponseHeaders, ResponseBody: a.ResponseBody, Error: a.Error,
@@ -163,7 +164,7 @@ func toAttemptDoc(a *jqlgate.Attempt) attemptDoc {
 }
 
 func (d *attemptDoc) attempt() *jqlgate.Attempt {
-	a := &jqlgate.Attempt{ID: d.ID, DeliveryID: d.DeliveryID, EventID: d.EventID, Event: d.Event, Trigger: d.Trigger,
+	a := &jqlgate.Attempt{ID: d.ID, DeliveryID: d.DeliveryID, EventID: d.EventID, Event: d.Event, EntityID: d.EntityID, Trigger: d.Trigger,
 		SubscriptionID: d.SubscriptionID, Attempt: d.Attempt, Status: d.Status, URL: d.URL,
 		RequestHeaders: d.RequestHeaders, RequestBody: d.RequestBody, ResponseCode: d.ResponseCode,
 		ResponseHeaders: d.ResponseHeaders, ResponseBody: d.ResponseBody, Error: d.Error,

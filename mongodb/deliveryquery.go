@@ -26,7 +26,11 @@ func NewDeliveryQuery(db *mongo.Database) *DeliveryQuery {
 }
 
 // EnsureIndexes creates the indexes the operator views use: attempts by
-// subscription and time, and by event; events by target subscription.
+// subscription and time (one subscription's log, and an owner's: a $in over
+// its subscriptions merges their ranges, newest first), by record and time
+// (entityId), and by event; events by target subscription. The log of
+// every subscription (operators) walks the created_at index retention
+// makes (a TTL index where the server has one).
 func (q *DeliveryQuery) EnsureIndexes(ctx context.Context) error {
 	specs := []struct {
 		coll *mongo.Collection
@@ -34,6 +38,7 @@ func (q *DeliveryQuery) EnsureIndexes(ctx context.Context) error {
 	}{
 		{q.attempts, bson.D{{Key: "subscription_id", Value: 1}, {Key: "created_at", Value: -1}}},
 		{q.attempts, bson.D{{Key: "event_id", Value: 1}}},
+		{q.attempts, bson.D{{Key: "entity_id", Value: 1}, {Key: "created_at", Value: -1}}},
 		{q.events, bson.D{{Key: "targets", Value: 1}, {Key: "ts", Value: 1}}},
 	}
 	for _, sp := range specs {
@@ -90,11 +95,21 @@ func (q *DeliveryQuery) Attempts(ctx context.Context, aq jqlgate.AttemptQuery) (
 }
 
 func attemptFilter(aq jqlgate.AttemptQuery) bson.D {
-	f := bson.D{{Key: "subscription_id", Value: aq.SubscriptionID}}
+	f := bson.D{}
+	switch {
+	case aq.SubscriptionID != "":
+		f = bson.D{{Key: "subscription_id", Value: aq.SubscriptionID}}
+	case !aq.AllSubscriptions:
+		ids := aq.SubscriptionIDs
+		if ids == nil {
+			ids = []string{}
+		}
+		f = bson.D{{Key: "subscription_id", Value: bson.D{{Key: "$in", Value: ids}}}}
+	}
 	if len(aq.Statuses) > 0 {
 		f = append(f, bson.E{Key: "status", Value: bson.D{{Key: "$in", Value: aq.Statuses}}})
 	}
-	for key, v := range map[string]string{"event": aq.Event, "event_id": aq.EventID, "delivery_id": aq.DeliveryID} {
+	for key, v := range map[string]string{"event": aq.Event, "event_id": aq.EventID, "delivery_id": aq.DeliveryID, "entity_id": aq.EntityID} {
 		if v != "" {
 			f = append(f, bson.E{Key: key, Value: v})
 		}

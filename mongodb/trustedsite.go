@@ -85,6 +85,9 @@ func (s *TrustedSiteStore) findOne(ctx context.Context, op string, filter bson.D
 // owner has in all.
 func (s *TrustedSiteStore) List(ctx context.Context, q jqlgate.TrustedSiteQuery) ([]*jqlgate.TrustedSite, int, error) {
 	filter := bson.D{{Key: "owner", Value: q.Owner}}
+	if q.AllOwners {
+		filter = bson.D{}
+	}
 	total, err := s.coll.CountDocuments(Counted(ctx), filter)
 	if err != nil {
 		return nil, 0, translate("trustedSites.List", err)

@@ -55,7 +55,7 @@ func fileExists(p string) bool {
 // createConsoleUser runs `jqlgate user create` before serve takes the data dir.
 func createConsoleUser(t testing.TB, dir, name, scope string) {
 	t.Helper()
-	cmd := exec.Command(binary, "user", "create", "--username", name, "--scope", scope, "--data-dir", dir)
+	cmd := exec.Command(binary, "user", "create", "--init", "--username", name, "--scope", scope, "--data-dir", dir)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	if uri := os.Getenv("MONGODB_URI"); uri != "" {
 		cmd.Env = append(cmd.Env, "MONGODB_URI="+uri, "JQLGATE_DATABASE=e2e_"+strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")))

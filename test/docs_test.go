@@ -147,7 +147,7 @@ func TestJQLReferenceExamples(t *testing.T) {
 // before the server takes the data dir.
 func createDocUser(t *testing.T, dir string) {
 	t.Helper()
-	cmd := exec.Command(binary, "user", "create", "--username", "ada", "--scope", "profile.Customer:retrieve", "--data-dir", dir)
+	cmd := exec.Command(binary, "user", "create", "--init", "--username", "ada", "--scope", "profile.Customer:retrieve", "--data-dir", dir)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	if uri := os.Getenv("MONGODB_URI"); uri != "" {
 		cmd.Env = append(cmd.Env, "MONGODB_URI="+uri, "JQLGATE_DATABASE=e2e_"+strings.ToLower(t.Name()))

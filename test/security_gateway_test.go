@@ -315,7 +315,7 @@ func (p *proc) raw(method, path string, body io.Reader, header http.Header) rawA
 // staple", before the server takes the data dir.
 func createUser(t *testing.T, dir, name, scope string) {
 	t.Helper()
-	cmd := exec.Command(binary, "user", "create", "--username", name, "--scope", scope, "--data-dir", dir)
+	cmd := exec.Command(binary, "user", "create", "--init", "--username", name, "--scope", scope, "--data-dir", dir)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	if uri := os.Getenv("MONGODB_URI"); uri != "" {
 		cmd.Env = append(cmd.Env, "MONGODB_URI="+uri, "JQLGATE_DATABASE=e2e_"+strings.ToLower(t.Name()))

@@ -45,7 +45,7 @@ type clientCreds struct {
 func createClient(t *testing.T, dataDir, name, scope string) clientCreds {
 	t.Helper()
 	var c clientCreds
-	cli(t, dataDir, &c, "client", "create", "--name", name, "--scope", scope)
+	cli(t, dataDir, &c, "client", "create", "--init", "--name", name, "--scope", scope)
 	return c
 }
 

@@ -25,7 +25,9 @@ type siteProc struct {
 func newSiteProc(t *testing.T) *siteProc {
 	t.Helper()
 	dir := t.TempDir()
-	other := createClient(t, dir, "other", "*")
+	// Another owner, not an operator (system.Webhook:operate, which "*"
+	// holds, sees every owner's sites).
+	other := createClient(t, dir, "other", "system.Webhook:* system.Webhook:privateTargets system.TrustedSite:* profile.Customer:*")
 	p := serveWithAdmin(t, dir)
 	return &siteProc{proc: p, t: t, admin: p.token(adminID, adminSecret), other: p.token(other.ClientID, other.ClientSecret)}
 }

@@ -278,7 +278,9 @@ func toJSON(v any) string {
 // delivery that does not exist, so ids can't be probed.
 func TestSecurityWebhookRetryOtherOwnersDeliveryLikeMissing(t *testing.T) {
 	dir := t.TempDir()
-	other := createClient(t, dir, "other", "*")
+	// Not an operator: "*" holds system.Webhook:operate, which may retry
+	// every owner's deliveries.
+	other := createClient(t, dir, "other", "system.Webhook:* profile.Customer:*")
 	p := serveWithAdmin(t, dir)
 	tok := p.token(adminID, adminSecret)
 	otherTok := p.token(other.ClientID, other.ClientSecret)

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,7 +24,7 @@ import (
 var stdin io.Reader = os.Stdin
 
 // storeOptions are the serve options the admin commands share with serve,
-// so they find the same store.
+// so they find the same store, and --init.
 func storeOptions() []option {
 	var out []option
 	for _, o := range serveOptions {
@@ -30,7 +33,31 @@ func storeOptions() []option {
 			out = append(out, o)
 		}
 	}
-	return out
+	return append(out, option{flag: "init", def: "false", isBool: true,
+		usage: "create a new embedded store in --data-dir if it holds none (otherwise the command refuses, so one run from the wrong directory makes no empty store)"})
+}
+
+// findStore says where the admin command's store is. On the embedded
+// store it refuses, unless init, a data dir that holds no store yet: serve
+// would never see what the command writes there.
+func findStore(cfg serveConfig, create bool) (string, error) {
+	if cfg.MongoDBURI != "" {
+		return fmt.Sprintf("MongoDB %s, database %s", maskURI(cfg.MongoDBURI), cfg.Database), nil
+	}
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return "", fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+	_, err = os.Stat(filepath.Join(dir, "store", cfg.Database+".sqlite"))
+	switch {
+	case err == nil:
+		return "embedded in " + dir, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("data dir %s: %w", dir, err)
+	case create:
+		return "embedded in " + dir + " (new)", nil
+	}
+	return "", fmt.Errorf("no jqlgate store in the data dir %s: run the command where serve keeps its data, or give --data-dir (JQLGATE_DATA_DIR) or --mongodb-uri as serve has them; --url talks to a running server; --init creates a new store there", dir)
 }
 
 // adminAction is one subcommand of an admin command such as client create.
@@ -40,6 +67,9 @@ type adminAction struct {
 	run         func(ctx context.Context, st *adminStore, o *optionSet, stdout io.Writer) error
 }
 
+// remoteAction runs an admin action against a running server (--url).
+type remoteAction func(ctx context.Context, rc *remoteClient, o *optionSet, stdout io.Writer) error
+
 // adminStore is an open store for one admin command.
 type adminStore struct {
 	db     *mongodb.DB
@@ -48,31 +78,76 @@ type adminStore struct {
 	unlock func()
 }
 
-// runAdmin dispatches "jqlgate <cmd> <action> [options]".
-func runAdmin(cmd string, actions []adminAction) func(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
+
+// runAdmin dispatches "jqlgate <cmd> <action> [options]". Actions with a
+// remote variant take --url and the admin client's credentials and then
+// call the server's admin intents instead of opening the store.
+func runAdmin(cmd, summary string, actions []adminAction, remote map[string]remoteAction) func(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	return func(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 		names := make([]string, len(actions))
 		for i, a := range actions {
 			names[i] = a.name
 		}
 		if len(args) == 0 {
-			return fmt.Errorf("jqlgate %s needs an action: %s", cmd, strings.Join(names, ", "))
+			return fmt.Errorf("jqlgate %s needs an action: %s (jqlgate %s --help describes them)", cmd, strings.Join(names, ", "), cmd)
+		}
+		if isHelp(args[0]) {
+			adminUsage(stdout, cmd, summary, actions, remote)
+			return nil
 		}
 		for _, a := range actions {
 			if a.name == args[0] {
-				return a.exec(ctx, cmd, args[1:], env, stdout, stderr)
+				return a.exec(ctx, cmd, args[1:], env, stdout, stderr, remote[a.name])
 			}
 		}
-		return fmt.Errorf("jqlgate %s: unknown action %q (one of %s)", cmd, args[0], strings.Join(names, ", "))
+		return fmt.Errorf("jqlgate %s: unknown action %q (one of %s; jqlgate %s --help describes them)", cmd, args[0], strings.Join(names, ", "), cmd)
 	}
 }
 
-func (a adminAction) exec(ctx context.Context, cmd string, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	o := newOptionSet(cmd+" "+a.name, "Usage: jqlgate "+cmd+" "+a.name+" [options]\n\n"+a.usage, append(a.opts, storeOptions()...), env)
+// adminUsage prints a command's actions.
+func adminUsage(w io.Writer, cmd, summary string, actions []adminAction, remote map[string]remoteAction) {
+	fmt.Fprintf(w, "Usage: jqlgate %s <action> [options]\n\n%s\n\nActions:\n", cmd, summary)
+	for _, a := range actions {
+		fmt.Fprintf(w, "  %-14s %s\n", a.name, a.usage)
+	}
+	if remote != nil {
+		fmt.Fprintf(w, "\nWith --url (or JQLGATE_URL) the action runs against a running server through its\n"+
+			"system.* admin intents, authenticated as --client-id/--client-secret\n"+
+			"(JQLGATE_ADMIN_CLIENT_ID/JQLGATE_ADMIN_CLIENT_SECRET); without it, it opens the\n"+
+			"store directly, which the embedded store allows only while serve is stopped.\n")
+	}
+	fmt.Fprintf(w, "\nRun 'jqlgate %s <action> --help' for an action's options.\n", cmd)
+}
+
+// remoteOptions are the options of an action that can run against a
+// running server.
+var remoteOptions = []option{
+	{flag: "url", env: "JQLGATE_URL", usage: "base URL of a running jqlgate server; the action then calls its admin intents instead of opening the store"},
+	{flag: "client-id", env: "JQLGATE_ADMIN_CLIENT_ID", usage: "with --url: id of an OAuth2 client holding the admin permission (e.g. the bootstrap client)"},
+	{flag: "client-secret", env: "JQLGATE_ADMIN_CLIENT_SECRET", usage: "with --url: that client's secret", secret: true},
+}
+
+func (a adminAction) exec(ctx context.Context, cmd string, args []string, env func(string) string, stdout, stderr io.Writer, remote remoteAction) error {
+	opts := append(slices.Clone(a.opts), storeOptions()...)
+	if remote != nil {
+		opts = append(opts, remoteOptions...)
+	}
+	o := newOptionSet(cmd+" "+a.name, "Usage: jqlgate "+cmd+" "+a.name+" [options]\n\n"+a.usage, opts, env)
 	if err := o.parse(args, stderr); err != nil {
 		return err
 	}
-	st, err := openAdminStore(ctx, o)
+	if remote != nil && o.str("url") != "" {
+		rc, err := newRemoteClient(ctx, o.str("url"), o.str("client-id"), o.str("client-secret"))
+		if err != nil {
+			return err
+		}
+		return remote(ctx, rc, o, stdout)
+	}
+	st, err := openAdminStore(ctx, o, stderr)
 	if err != nil {
 		return err
 	}
@@ -93,10 +168,18 @@ func cliError(err error) error {
 	return errors.New(e.Message)
 }
 
-func openAdminStore(ctx context.Context, o *optionSet) (*adminStore, error) {
+func openAdminStore(ctx context.Context, o *optionSet, stderr io.Writer) (*adminStore, error) {
 	cfg := serveConfig{DataDir: o.str("data-dir"), MongoDBURI: o.str("mongodb-uri"), Database: o.str("database")}
 	cfg.Webhook.SecretKey = strings.TrimSpace(o.str("secret-key"))
 	timeout, err := o.duration("connect-timeout")
+	if err != nil {
+		return nil, err
+	}
+	create, err := o.bool("init")
+	if err != nil {
+		return nil, err
+	}
+	where, err := findStore(cfg, create)
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +187,7 @@ func openAdminStore(ctx context.Context, o *optionSet) (*adminStore, error) {
 	if err != nil {
 		return nil, err
 	}
+	fmt.Fprintln(stderr, "jqlgate: store:", where)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db, err := mongodb.Open(ctx, mongodb.Config{URI: cfg.MongoDBURI, Database: cfg.Database, DataDir: cfg.DataDir, ConnectTimeout: timeout, Logger: quiet})
 	if err != nil {
@@ -206,6 +290,17 @@ func apiKeyActions() []adminAction {
 			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
 				return st.deletePrincipal(ctx, w, jqlgate.PrincipalAPIKey, o.str("id"), st.auth.DeleteAPIKey)
 			}},
+		{"rotate", "Gives an API key a new secret and prints the new key once, as JSON; the old key stops working (within 10 seconds in every serve process).", []option{idOpt},
+			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
+				key, k, err := auth.RotateAPIKey(ctx, st.auth, o.str("id"))
+				if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
+					return fmt.Errorf("nothing with id %q", o.str("id"))
+				}
+				if err != nil {
+					return err
+				}
+				return printJSON(w, map[string]string{"id": k.ID, "api_key": key})
+			}},
 		{"update", "Replaces an API key's permissions; its webhooks stop receiving events it may no longer read.", []option{idOpt, scopeOpt},
 			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
 				return updated(w, o, setScope(ctx, o.str("scope"), o.str("id"), st.auth.SetAPIKeyPermissions))
@@ -218,11 +313,11 @@ func userActions() []adminAction {
 		{"create", "Creates a system.User; the password is read from the first line of standard input.",
 			[]option{{flag: "username", usage: "the login name"}, scopeOpt, {flag: "password-stdin", def: "true", usage: "read the password from standard input (the only way)"}},
 			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
-				pw, err := bufio.NewReader(stdin).ReadString('\n')
-				if err != nil && err != io.EOF {
-					return fmt.Errorf("reading the password from standard input: %w", err)
+				pw, err := readPassword()
+				if err != nil {
+					return err
 				}
-				u, err := (&auth.Users{Store: st.auth}).Create(ctx, o.str("username"), strings.TrimRight(pw, "\r\n"), o.str("scope"))
+				u, err := (&auth.Users{Store: st.auth}).Create(ctx, o.str("username"), pw, o.str("scope"))
 				if err != nil {
 					return err
 				}
@@ -243,6 +338,21 @@ func userActions() []adminAction {
 		{"delete", "Deletes a system user and disables its webhook subscriptions (\"owner deleted\"); tokens already issued stay valid until they expire.", []option{idOpt},
 			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
 				return st.deletePrincipal(ctx, w, jqlgate.PrincipalUser, o.str("id"), st.auth.DeleteUser)
+			}},
+		{"set-password", "Replaces a user's password with the first line of standard input; tokens already issued stay valid until they expire.", []option{idOpt},
+			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
+				pw, err := readPassword()
+				if err != nil {
+					return err
+				}
+				err = (&auth.Users{Store: st.auth}).SetPassword(ctx, st.auth, o.str("id"), pw)
+				if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
+					return fmt.Errorf("nothing with id %q", o.str("id"))
+				}
+				if err != nil {
+					return err
+				}
+				return printJSON(w, map[string]string{"updated": o.str("id")})
 			}},
 		{"update", "Replaces a user's permissions; its webhooks stop receiving events it may no longer read. Tokens already issued keep their scope until they expire.", []option{idOpt, scopeOpt},
 			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
@@ -323,4 +433,13 @@ func verifiesUntil(t time.Time) any {
 		return "signing"
 	}
 	return t
+}
+
+// readPassword reads a password from the first line of standard input.
+func readPassword() (string, error) {
+	pw, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", fmt.Errorf("reading the password from standard input: %w", err)
+	}
+	return strings.TrimRight(pw, "\r\n"), nil
 }

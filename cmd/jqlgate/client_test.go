@@ -17,7 +17,7 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 
 func TestClientCommands(t *testing.T) {
 	dir := t.TempDir()
-	out, err := runCLI(t, "client", "create", "--data-dir", dir, "--name", "ci", "--scope", "system.Webhook:* profile.Customer:create")
+	out, err := runCLI(t, "client", "create", "--init", "--data-dir", dir, "--name", "ci", "--scope", "system.Webhook:* profile.Customer:create")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,21 @@ type option struct {
 	def    string
 	usage  string
 	secret bool
+	// isBool makes the flag a switch: --init alone means --init=true.
+	isBool bool
 }
+
+// boolString is a string flag that, like a bool flag, needs no value.
+type boolString struct{ p *string }
+
+func (b boolString) String() string {
+	if b.p == nil {
+		return ""
+	}
+	return *b.p
+}
+func (b boolString) Set(s string) error { *b.p = s; return nil }
+func (b boolString) IsBoolFlag() bool   { return true }
 
 // optionSet binds options to a flag.FlagSet.
 type optionSet struct {
@@ -38,6 +52,12 @@ func newOptionSet(name, usage string, opts []option, environ func(string) string
 		def := o.def
 		if v := environ(o.env); o.env != "" && v != "" {
 			def = v
+		}
+		if o.isBool {
+			v := def
+			s.values[o.flag] = &v
+			fs.Var(boolString{&v}, o.flag, o.usage)
+			continue
 		}
 		s.values[o.flag] = fs.String(o.flag, def, o.usage)
 	}

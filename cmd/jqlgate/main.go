@@ -31,14 +31,15 @@ func commands() []command {
 		{"serve", "run the gateway (HTTP API, OAuth2 server, webhook dispatcher)", runServe},
 		{"bench", "measure webhook fan-out and delivery end to end", runBench},
 		{"listen", "run a local webhook receiver that prints and verifies what it gets", runListen},
-		{"client", "manage OAuth2 clients: create, list, delete, rotate-secret", runAdmin("client", clientActions())},
-		{"apikey", "manage API keys: create, list, delete", runAdmin("apikey", apiKeyActions())},
-		{"user", "manage system users (jwt class): create, list, delete", runAdmin("user", userActions())},
-		{"keys", "manage token signing keys: rotate, list", runAdmin("keys", keyActions())},
-		{"version", "print the version", func(_ context.Context, _ []string, _ func(string) string, stdout, _ io.Writer) error {
-			fmt.Fprintln(stdout, "jqlgate", version)
-			return nil
-		}},
+		{"client", "manage OAuth2 clients: create, list, delete, update, rotate-secret (--url: on a running server)",
+			runAdmin("client", "Manages the OAuth2 clients of the built-in authorization server.", clientActions(), clientRemote())},
+		{"apikey", "manage API keys: create, list, delete, update, rotate (--url: on a running server)",
+			runAdmin("apikey", "Manages API keys (authenticationClass apiKey).", apiKeyActions(), apiKeyRemote())},
+		{"user", "manage system users (jwt class): create, list, delete, update, set-password (--url: on a running server)",
+			runAdmin("user", "Manages system users, who log in with system.User authenticate (authenticationClass jwt).", userActions(), userRemote())},
+		{"keys", "manage token signing keys: rotate, list",
+			runAdmin("keys", "Manages the keys that sign the tokens the built-in server issues.", keyActions(), nil)},
+		{"version", "print the version", runVersion},
 	}
 }
 
@@ -53,7 +54,10 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		return runVersion(ctx, args[1:], env, stdout, stderr)
+	}
+	if len(args) == 0 || isHelp(args[0]) {
 		usage(stdout)
 		if len(args) == 0 {
 			return errors.New("no command given (try: jqlgate serve)")
@@ -80,3 +84,12 @@ func usage(w io.Writer) {
 }
 
 func maskURI(uri string) string { return mongodb.MaskURI(uri) }
+
+func runVersion(_ context.Context, args []string, _ func(string) string, stdout, _ io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(stdout, "Usage: jqlgate version (or jqlgate --version)\n\nPrints the version.")
+		return nil
+	}
+	fmt.Fprintln(stdout, "jqlgate", version)
+	return nil
+}

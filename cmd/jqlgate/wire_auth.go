@@ -31,7 +31,7 @@ var authOptions = []option{
 	{flag: "oauth2-client-rate", env: "JQLGATE_OAUTH2_CLIENT_RATE", def: "5", usage: "token and introspection requests per second per client id, counted once its secret is right (burst twice that); negative disables"},
 	{flag: "oauth2-ip-rate", env: "JQLGATE_OAUTH2_IP_RATE", def: "20", usage: "token and introspection requests per second per remote IP (burst twice that); negative disables"},
 	{flag: "bootstrap-client-id", env: "JQLGATE_BOOTSTRAP_CLIENT_ID", usage: "create this all-permission (*) client at start unless it exists"},
-	{flag: "bootstrap-client-secret", env: "JQLGATE_BOOTSTRAP_CLIENT_SECRET", usage: "secret of the bootstrap client (at least 16 characters)", secret: true},
+	{flag: "bootstrap-client-secret", env: "JQLGATE_BOOTSTRAP_CLIENT_SECRET", usage: "secret of the bootstrap client (at least 16 characters); a stored secret that differs is replaced at start", secret: true},
 	{flag: "cookie-secure", env: "JQLGATE_COOKIE_SECURE", def: "false", usage: "mark the jwt login cookie and the console session cookie Secure; set it when clients reach jqlgate over HTTPS"},
 	{flag: "external-issuer", env: "JQLGATE_EXTERNAL_ISSUER", usage: "iss of an external authorization server whose access tokens are trusted too; its principals own data as ext:<issuer>:<sub>"},
 	{flag: "external-jwks-url", env: "JQLGATE_EXTERNAL_JWKS_URL", usage: "JWKS URL of the external issuer (verify its JWTs locally)"},
@@ -127,9 +127,11 @@ func wireAuth(ctx context.Context, a *app, cfg serveConfig) error {
 			a.server.Mount(r.Method, r.Path, r.Handler)
 		}
 	}
-	a.server.Authenticator = &auth.Authenticator{Tokens: tokens, ExternalOnly: !c.Builtin, External: externalVerifiers(c.External), APIKeys: store}
+	authn := &auth.Authenticator{Tokens: tokens, ExternalOnly: !c.Builtin, External: externalVerifiers(c.External), APIKeys: store}
+	a.server.Authenticator = authn
 	users := &auth.Users{Store: store, Tokens: tokens}
 	system.RegisterUser(a.mux, system.UserDeps{Users: users, SecureCookie: c.CookieSecure})
+	registerAdmin(a, store, authn, users)
 	return nil
 }
 
@@ -139,12 +141,15 @@ func bootstrapClient(ctx context.Context, a *app, store *mongodb.AuthStore, c au
 	if c.BootstrapID == "" {
 		return nil
 	}
-	created, err := auth.EnsureClient(ctx, store, c.BootstrapID, c.BootstrapSecret)
+	did, err := auth.EnsureClient(ctx, store, c.BootstrapID, c.BootstrapSecret)
 	if err != nil {
 		return fmt.Errorf("bootstrap client: %w", err)
 	}
-	if created {
+	switch did {
+	case auth.EnsureCreated:
 		a.logger.Info("created the bootstrap client", "client_id", c.BootstrapID)
+	case auth.EnsureSecretUpdated:
+		a.logger.Info("updated the bootstrap client's secret from JQLGATE_BOOTSTRAP_CLIENT_SECRET", "client_id", c.BootstrapID)
 	}
 	return nil
 }

@@ -184,7 +184,8 @@ func openSubscriptions(ctx context.Context, cfg serveConfig, db *mongodb.DB, log
 // dispatcher, told about every subscription write.
 func registerWebhook(a *app, cfg serveConfig, mux *namespaces.Mux, cat system.Catalogue, d refresher) {
 	deps := system.WebhookDeps{Store: a.subscriptions, Catalogue: cat,
-		Notifier: notifier{d, a.logger}, Policy: cfg.Webhook.Policy, MaxPerOwner: cfg.Webhook.MaxPerOwner}
+		Notifier: notifier{d, a.logger}, Policy: cfg.Webhook.Policy, MaxPerOwner: cfg.Webhook.MaxPerOwner,
+		PublicURL: cfg.Webhook.PublicURL}
 	if a.sites != nil {
 		deps.Sites = a.sites
 	}

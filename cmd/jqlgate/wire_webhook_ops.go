@@ -39,13 +39,13 @@ func newWebhookOps(db *mongodb.DB, d *dispatcher.Dispatcher, logger *slog.Logger
 	return &webhookOps{DeliveryQuery: q, d: d}
 }
 
-// Pending implements system.Operations, naming the deliveries that have
+// PendingTo implements system.Operations, naming the deliveries that have
 // no attempt yet.
-func (o *webhookOps) Pending(ctx context.Context, subID string) ([]*jqlgate.PendingDelivery, error) {
-	out, err := o.DeliveryQuery.Pending(ctx, subID)
+func (o *webhookOps) PendingTo(ctx context.Context, subIDs []string, all bool) ([]*jqlgate.PendingDelivery, error) {
+	out, err := o.DeliveryQuery.PendingTo(ctx, subIDs, all)
 	for _, p := range out {
 		if p.DeliveryID == "" {
-			p.DeliveryID = dispatcher.DeliveryID(p.EventID, subID)
+			p.DeliveryID = dispatcher.DeliveryID(p.EventID, p.SubscriptionID)
 		}
 	}
 	return out, err
@@ -86,5 +86,6 @@ func (o *webhookOps) Replay(ctx context.Context, sub *jqlgate.Subscription, f *j
 // Test implements system.Operations.
 func (o *webhookOps) Test(ctx context.Context, sub *jqlgate.Subscription, ev *jqlgate.Event) (*jqlgate.Attempt, error) {
 	a := o.d.SendNow(ctx, sub, ev)
+	a.EntityID = ev.EntityID
 	return a, o.InsertTestAttempt(ctx, a)
 }

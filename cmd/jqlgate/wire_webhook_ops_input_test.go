@@ -48,14 +48,16 @@ func TestOpsBadInput(t *testing.T) {
 		fields map[string]any
 		field  string
 	}{
-		{"logs without id", "getWebhookLogs", map[string]any{}, "id"},
+		{"logs id and owner", "getWebhookLogs", map[string]any{"id": sub, "owner": "*"}, "id"},
+		{"logs bad entityId", "getWebhookLogs", map[string]any{"entityId": 7}, "entityId"},
 		{"logs bad status", "getWebhookLogs", map[string]any{"id": sub, "status": "Lost"}, "status"},
 		{"logs bad status in list", "getWebhookLogs", map[string]any{"id": sub, "status": []string{"Done", "nope"}}, "status"},
 		{"logs bad since", "getWebhookLogs", map[string]any{"id": sub, "since": "yesterday"}, "since"},
 		{"logs until not a string", "getWebhookLogs", map[string]any{"id": sub, "until": 5}, "until"},
 		{"logs limit too big", "getWebhookLogs", map[string]any{"id": sub, "limit": 1001}, "limit"},
 		{"logs unknown field", "getWebhookLogs", map[string]any{"id": sub, "colour": "red"}, "colour"},
-		{"queue without id", "getWebhookQueue", map[string]any{}, "id"},
+		{"queue id and subscriptionId", "getWebhookQueue", map[string]any{"id": sub, "subscriptionId": sub}, "id"},
+		{"queue bad status", "getWebhookQueue", map[string]any{"status": "Lost"}, "status"},
 		{"queue bad offset", "getWebhookQueue", map[string]any{"id": sub, "offset": -1}, "offset"},
 		{"retry nothing", "retryDelivery", map[string]any{}, "id"},
 		{"retry id without since", "retryDelivery", map[string]any{"id": sub}, "since"},

@@ -1,5 +1,6 @@
 // Package system holds the built-in controller namespaces: system.Schema,
-// system.Webhook and system.User.
+// system.Webhook, system.TrustedSite, system.User and the credential admin
+// intents of system.Client, system.ApiKey and system.User.
 package system
 
 import (

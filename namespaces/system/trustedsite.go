@@ -13,9 +13,12 @@ import (
 // TrustedSiteNamespace is the namespace of trusted sites.
 const TrustedSiteNamespace = "system.TrustedSite"
 
-// TrustedSiteStore keeps trusted sites. Every method but Create and Uses
-// is scoped to one owner: another owner's site is ENOTFOUND.
+// TrustedSiteStore keeps trusted sites. Every method but Create, Get, Uses
+// and an AllOwners List is scoped to one owner: another owner's site is
+// ENOTFOUND. Get and AllOwners serve operators only.
 type TrustedSiteStore interface {
+	// Get returns any owner's site by id.
+	Get(ctx context.Context, id string) (*jqlgate.TrustedSite, error)
 	// Create inserts site; the owner's other site of the same name is
 	// ECONFLICT.
 	Create(ctx context.Context, site *jqlgate.TrustedSite) error
@@ -126,7 +129,9 @@ func (s *sites) create(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Resu
 	return &jqlgate.Result{Data: siteViewOf(site), Message: "Trusted site created.", Filtered: 1, Display: 1}, nil
 }
 
-// list answers one page of the caller's sites.
+// list answers one page of the caller's sites. An operator may name
+// another owner, or "*" for every owner; its rows name their owner and,
+// like every view, carry no credentials.
 func (s *sites) list(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
 	own, err := owner(cmd)
 	if err != nil {
@@ -134,7 +139,14 @@ func (s *sites) list(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result
 	}
 	q := jqlgate.TrustedSiteQuery{Owner: own, Limit: defaultListLimit}
 	r := &reader{}
-	r.unknown(cmd.Fields)
+	r.unknown(cmd.Fields, "owner")
+	if v, ok := cmd.Fields["owner"]; ok {
+		if o := r.str("owner", v, 200); o == "*" {
+			q.AllOwners = true
+		} else if o != "" {
+			q.Owner = o
+		}
+	}
 	if l := cmd.Meta.Limit; l != nil {
 		q.Limit = r.integer("__meta__.limit", *l, 1, maxListLimit)
 	}
@@ -144,6 +156,11 @@ func (s *sites) list(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result
 	if err := r.err(); err != nil {
 		return nil, err
 	}
+	operated := q.AllOwners || q.Owner != own
+	if operated && !cmd.Principal.CanOperate() {
+		return nil, &jqlgate.Error{Code: jqlgate.EFORBIDDEN, Field: "owner",
+			Message: "Listing another owner's trusted sites requires the permission " + WebhookNamespace + ":operate."}
+	}
 	list, total, err := s.Store.List(ctx, q)
 	if err != nil {
 		return nil, err
@@ -151,6 +168,9 @@ func (s *sites) list(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result
 	views := make([]*siteView, len(list))
 	for i, site := range list {
 		views[i] = siteViewOf(site)
+		if operated {
+			views[i].Owner = site.Owner
+		}
 	}
 	return &jqlgate.Result{Data: views, Message: "Trusted sites listed.", Filtered: total, Display: len(views)}, nil
 }
@@ -171,9 +191,17 @@ func (s *sites) owned(ctx context.Context, cmd *jqlgate.Command, allowed ...stri
 	return site, siteNotFound("id", err)
 }
 
-// get answers one of the caller's sites, with the subscriptions using it.
+// get answers one of the caller's sites, with the subscriptions using it;
+// an operator gets any owner's, named by owner, never its credentials.
 func (s *sites) get(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
 	site, err := s.owned(ctx, cmd)
+	operated := false
+	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND && cmd.Principal.CanOperate() {
+		id, _ := cmd.Fields["id"].(string)
+		if other, gerr := s.Store.Get(ctx, id); gerr == nil {
+			site, err, operated = other, nil, true
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +213,9 @@ func (s *sites) get(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result,
 		uses = []jqlgate.SiteUse{}
 	}
 	v := &siteDetail{siteView: siteViewOf(site), Subscriptions: uses}
+	if operated {
+		v.Owner = site.Owner
+	}
 	return &jqlgate.Result{Data: v, Message: "Trusted site found.", Filtered: 1, Display: 1}, nil
 }
 

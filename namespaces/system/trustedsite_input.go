@@ -117,6 +117,8 @@ type siteView struct {
 	HeaderNames []string                `json:"headerNames,omitempty"`
 	CreatedAt   time.Time               `json:"createdAt"`
 	UpdatedAt   time.Time               `json:"updatedAt"`
+	// Owner is named in operator views only.
+	Owner string `json:"owner,omitempty"`
 }
 
 // siteDetail is getTrustedSite's answer: the site and the subscriptions

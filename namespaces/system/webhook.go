@@ -65,6 +65,11 @@ type WebhookDeps struct {
 	// Sites finds the trusted site a subscription names; nil refuses
 	// trustedSite.
 	Sites SiteLookup
+	// PublicURL is where this gateway is reached from outside; log and
+	// queue rows link the record an event is about under it
+	// (PublicURL/console/records/<namespace>/<id>). Empty leaves the link
+	// out.
+	PublicURL string
 	// Operations serve the operator intents (getWebhookLogs,
 	// getWebhookQueue, retryDelivery, replayEvent, testWebhook); nil
 	// leaves them unregistered.

@@ -112,13 +112,34 @@ func listQuery(own string, cmd *jqlgate.Command) (jqlgate.SubscriptionQuery, err
 	return q, r.err()
 }
 
-// get answers one of the caller's subscriptions, without secrets.
+// get answers one of the caller's subscriptions, without secrets; an
+// operator gets any owner's, named by owner and with header values hidden.
 func (w *webhooks) get(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
-	sub, err := w.ownedByID(ctx, cmd)
+	sub, operated, err := w.operableByID(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
-	return &jqlgate.Result{Data: viewOf(sub), Message: "Webhook found.", Filtered: 1, Display: 1}, nil
+	return &jqlgate.Result{Data: viewFor(sub, operated), Message: "Webhook found.", Filtered: 1, Display: 1}, nil
+}
+
+// operableByID reads the "id" field and returns the caller's subscription
+// or, for an operator, any owner's (operated).
+func (w *webhooks) operableByID(ctx context.Context, cmd *jqlgate.Command, allowed ...string) (*jqlgate.Subscription, bool, error) {
+	r := &reader{}
+	r.unknown(cmd.Fields, append(allowed, "id")...)
+	id := r.required(cmd.Fields, "id")
+	if err := r.err(); err != nil {
+		return nil, false, err
+	}
+	return w.operable(ctx, cmd, "id", id)
+}
+
+// viewFor is the view of sub for its owner or, operated, for an operator.
+func viewFor(sub *jqlgate.Subscription, operated bool) *subscriptionView {
+	if operated {
+		return operatorView(sub)
+	}
+	return viewOf(sub)
 }
 
 // update changes any option of one of the caller's subscriptions and
@@ -128,7 +149,7 @@ func (w *webhooks) update(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.R
 	r := readInput(cmd.Fields, &in)
 	sub, err := w.ownedFor(ctx, cmd, r, in.ID)
 	if err != nil {
-		return nil, err
+		return nil, w.refuseOperator(ctx, cmd, err)
 	}
 	oldURL, oldToken, oldScheme := sub.WebhookURL, tokenURL(sub), sub.SignatureScheme
 	r.apply(sub, &in.WebhookFields)
@@ -173,36 +194,42 @@ func (w *webhooks) save(ctx context.Context, sub *jqlgate.Subscription, msg stri
 }
 
 // enable switches a subscription on again, if the caller may still read
-// the events of every one of its triggers.
+// the events of every one of its triggers. An operator may switch on any
+// owner's subscription; the dispatcher still withholds it while its owner
+// may not read every trigger's events.
 func (w *webhooks) enable(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
-	sub, err := w.ownedByID(ctx, cmd)
+	sub, operated, err := w.operableByID(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkReadPermission(&reader{}, cmd.Principal, sub); err != nil {
-		return nil, err
+	if !operated {
+		if err := checkReadPermission(&reader{}, cmd.Principal, sub); err != nil {
+			return nil, err
+		}
 	}
 	sub.Enabled, sub.DisabledReason = true, ""
-	return w.save(ctx, sub, "Webhook enabled.")
+	return w.saveFor(ctx, sub, operated, "Webhook enabled.")
 }
 
 // disable switches a subscription off; the dispatcher drops its pending
 // deliveries. An operator may switch off any owner's subscription.
 func (w *webhooks) disable(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
-	sub, err := w.ownedByID(ctx, cmd)
-	reason := "Disabled by its owner."
-	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND && cmd.Principal.CanOperate() {
-		id, _ := cmd.Fields["id"].(string)
-		sub, err = w.Store.Get(ctx, id)
-		reason = "Disabled by an operator."
-		err = notFound(err)
-	}
+	sub, operated, err := w.operableByID(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
-	sub.Enabled, sub.DisabledReason = false, reason
-	res, err := w.save(ctx, sub, "Webhook disabled.")
-	if err == nil && sub.Owner != cmd.Principal.Owner() {
+	sub.Enabled, sub.DisabledReason = false, "Disabled by its owner."
+	if operated {
+		sub.DisabledReason = "Disabled by an operator."
+	}
+	return w.saveFor(ctx, sub, operated, "Webhook disabled.")
+}
+
+// saveFor saves sub and answers the view of it for its owner or, operated,
+// for an operator.
+func (w *webhooks) saveFor(ctx context.Context, sub *jqlgate.Subscription, operated bool, msg string) (*jqlgate.Result, error) {
+	res, err := w.save(ctx, sub, msg)
+	if err == nil && operated {
 		res.Data = operatorView(sub)
 	}
 	return res, err
@@ -233,7 +260,7 @@ type secretView struct {
 func (w *webhooks) getSecret(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
 	sub, err := w.ownedByID(ctx, cmd)
 	if err != nil {
-		return nil, err
+		return nil, w.refuseOperator(ctx, cmd, err)
 	}
 	now := w.now()
 	var active []secretView
@@ -255,7 +282,7 @@ func (w *webhooks) rotateSecret(ctx context.Context, cmd *jqlgate.Command) (*jql
 	r := readInput(cmd.Fields, &in)
 	sub, err := w.ownedFor(ctx, cmd, r, in.ID)
 	if err != nil {
-		return nil, err
+		return nil, w.refuseOperator(ctx, cmd, err)
 	}
 	grace := defaultRotateGrace
 	if in.ExpiresInSeconds != nil {

@@ -15,9 +15,9 @@ type Operations interface {
 	// Attempts returns one page of the attempts q selects, newest first,
 	// and how many it selects in all.
 	Attempts(ctx context.Context, q jqlgate.AttemptQuery) ([]*jqlgate.Attempt, int, error)
-	// Pending returns the unfinished deliveries to a subscription, newest
-	// event first.
-	Pending(ctx context.Context, subID string) ([]*jqlgate.PendingDelivery, error)
+	// PendingTo returns the unfinished deliveries to any of subIDs (to
+	// every subscription when all is true), newest event first.
+	PendingTo(ctx context.Context, subIDs []string, all bool) ([]*jqlgate.PendingDelivery, error)
 	// LatestAttempt returns a delivery's latest attempt; ENOTFOUND if none.
 	LatestAttempt(ctx context.Context, deliveryID string) (*jqlgate.Attempt, error)
 	// FailedSince returns the latest attempt of every delivery to subID

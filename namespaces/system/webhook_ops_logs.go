@@ -16,19 +16,23 @@ const maxViewBody = 16 << 10
 // logEntry is one line of getWebhookLogs: an attempt, or a delivery still
 // waiting for its first attempt (status Queued, attempt 0).
 type logEntry struct {
-	ID             string        `json:"id,omitempty"`
-	DeliveryID     string        `json:"deliveryId"`
-	EventID        string        `json:"eventId"`
-	Event          string        `json:"event"`
-	Trigger        string        `json:"trigger,omitempty"` // the subscription's trigger that matched
-	SubscriptionID string        `json:"subscriptionId"`
-	Attempt        int           `json:"attempt"`
-	Status         string        `json:"status"`
-	Test           bool          `json:"test,omitempty"`
-	Request        *requestView  `json:"request,omitempty"`
-	Response       *responseView `json:"response,omitempty"`
-	DurationMS     float64       `json:"durationMs"`
-	Error          string        `json:"error,omitempty"`
+	ID             string `json:"id,omitempty"`
+	DeliveryID     string `json:"deliveryId"`
+	EventID        string `json:"eventId"`
+	Event          string `json:"event"`
+	Trigger        string `json:"trigger,omitempty"` // the subscription's trigger that matched
+	SubscriptionID string `json:"subscriptionId"`
+	rowInfo
+	Attempt int `json:"attempt"`
+	// Retries is how many attempts before this one failed.
+	Retries      int           `json:"retries"`
+	Status       string        `json:"status"`
+	ResponseCode int           `json:"responseCode"`
+	Test         bool          `json:"test,omitempty"`
+	Request      *requestView  `json:"request,omitempty"`
+	Response     *responseView `json:"response,omitempty"`
+	DurationMS   float64       `json:"durationMs"`
+	Error        string        `json:"error,omitempty"`
 	// Withheld is true when the request and response bodies are left out
 	// because the caller may not read the event's records.
 	Withheld      bool      `json:"withheld,omitempty"`
@@ -59,7 +63,7 @@ func capBody(s string) (string, bool) {
 
 func entryOf(a *jqlgate.Attempt) *logEntry {
 	e := &logEntry{ID: a.ID, DeliveryID: a.DeliveryID, EventID: a.EventID, Event: a.Event, Trigger: a.Trigger, SubscriptionID: a.SubscriptionID,
-		Attempt: a.Attempt, Status: a.Status, Test: a.Test, Error: a.Error, NextAttemptAt: a.NextAttemptAt, CreatedAt: a.CreatedAt,
+		Attempt: a.Attempt, Retries: max(0, a.Attempt-1), Status: a.Status, ResponseCode: a.ResponseCode, Test: a.Test, Error: a.Error, NextAttemptAt: a.NextAttemptAt, CreatedAt: a.CreatedAt,
 		DurationMS: float64(a.Duration.Microseconds()) / 1000}
 	if a.URL != "" {
 		e.Request = &requestView{URL: a.URL, Headers: a.RequestHeaders}
@@ -76,6 +80,7 @@ func entryOf(a *jqlgate.Attempt) *logEntry {
 // a GET's query string and the entity id header.
 func (e *logEntry) withhold() {
 	e.Withheld = true
+	e.EntityID, e.EntityURL = "", ""
 	if q := e.Request; q != nil {
 		q.Body, q.BodyTruncated = "", false
 		if u, err := url.Parse(q.URL); err == nil && u.RawQuery != "" {
@@ -96,20 +101,24 @@ func (e *logEntry) withhold() {
 const entityIDHeader = "X-Webhook-Entity-Id"
 
 func queuedEntry(p *jqlgate.PendingDelivery) *logEntry {
-	return &logEntry{DeliveryID: p.DeliveryID, EventID: p.EventID, Event: p.Event, SubscriptionID: p.SubscriptionID,
+	e := &logEntry{DeliveryID: p.DeliveryID, EventID: p.EventID, Event: p.Event, SubscriptionID: p.SubscriptionID,
 		Status: jqlgate.StatusQueued, NextAttemptAt: p.NextAttemptAt, CreatedAt: p.AcceptedAt}
+	e.EntityID = p.EntityID
+	return e
 }
 
-// logsQuery reads getWebhookLogs' fields.
-func logsQuery(cmd *jqlgate.Command) (jqlgate.AttemptQuery, error) {
+// logsQuery reads getWebhookLogs' fields and the subscriptions they cover.
+func (w *webhooks) logsQuery(ctx context.Context, cmd *jqlgate.Command) (jqlgate.AttemptQuery, *opsScope, error) {
 	r := &reader{}
 	f := cmd.Fields
-	r.unknown(f, "id", "status", "event", "eventId", "deliveryId", "since", "until", "limit", "offset")
-	q := jqlgate.AttemptQuery{SubscriptionID: r.required(f, "id")}
+	r.unknown(f, "id", "subscriptionId", "owner", "entityId", "status", "event", "eventId", "deliveryId", "since", "until", "limit", "offset")
+	var q jqlgate.AttemptQuery
 	if v, ok := f["status"]; ok {
 		q.Statuses = r.statuses("status", v)
 	}
-	for field, dst := range map[string]*string{"event": &q.Event, "eventId": &q.EventID, "deliveryId": &q.DeliveryID} {
+	id, subID, ownerKey := "", "", ""
+	for field, dst := range map[string]*string{"event": &q.Event, "eventId": &q.EventID, "deliveryId": &q.DeliveryID,
+		"entityId": &q.EntityID, "id": &id, "subscriptionId": &subID, "owner": &ownerKey} {
 		if v, ok := f[field]; ok {
 			*dst = r.str(field, v, 256)
 		}
@@ -121,22 +130,33 @@ func logsQuery(cmd *jqlgate.Command) (jqlgate.AttemptQuery, error) {
 		q.Until = r.timestamp("until", v)
 	}
 	q.Limit, q.Offset = page(r, cmd)
-	return q, r.err()
+	if id != "" && (subID != "" || ownerKey != "") {
+		r.fail("id", "give either id, or subscriptionId and owner")
+	}
+	if err := r.err(); err != nil {
+		return q, nil, err
+	}
+	sc, err := w.scopeOf(ctx, cmd, id, subID, ownerKey)
+	if err != nil {
+		return q, nil, err
+	}
+	q.SubscriptionID, q.SubscriptionIDs, q.AllSubscriptions = sc.subID, sc.ids, sc.all
+	return q, sc, nil
 }
 
-// logs answers a subscription's delivery log, newest first: deliveries
-// still waiting for their first attempt (Queued), then attempts. The
-// bodies of attempts whose event the caller may not read (its permissions
-// were narrowed since it subscribed) are withheld.
+// logs answers a delivery log, newest first: deliveries still waiting for
+// their first attempt (Queued), then attempts. With id it is one
+// subscription's; without, every subscription of the caller's (or, for an
+// operator naming owner, another owner's or every owner's). The bodies of
+// attempts whose event the caller may not read (its permissions were
+// narrowed since it subscribed, or an operator without read permission)
+// are withheld.
 func (w *webhooks) logs(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
-	q, err := logsQuery(cmd)
+	q, sc, err := w.logsQuery(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := w.ownedSub(ctx, cmd, "id", q.SubscriptionID); err != nil {
-		return nil, err
-	}
-	queued, err := w.queuedEntries(ctx, q)
+	queued, err := w.queuedEntries(ctx, sc, q)
 	if err != nil {
 		return nil, err
 	}
@@ -151,12 +171,19 @@ func (w *webhooks) logs(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Res
 		}
 		for _, a := range attempts {
 			e := entryOf(a)
-			if !a.Test && !canRead(cmd.Principal, a.Event) {
+			readable := a.Test || canRead(cmd.Principal, a.Event)
+			e.rowInfo = w.rowInfo(ctx, sc, a.SubscriptionID, a.Event, a.EntityID, readable)
+			if !readable {
 				e.withhold()
 			}
 			entries = append(entries, e)
 		}
 		total += n
+	}
+	for _, e := range entries {
+		if e.Attempt == 0 {
+			e.rowInfo = w.rowInfo(ctx, sc, e.SubscriptionID, e.Event, e.EntityID, canRead(cmd.Principal, e.Event))
+		}
 	}
 	if entries == nil {
 		entries = []*logEntry{}
@@ -176,11 +203,11 @@ func (w *webhooks) attemptsPage(ctx context.Context, q jqlgate.AttemptQuery) ([]
 
 // queuedEntries are the deliveries q selects that wait for their first
 // attempt, when q asks for status Queued or for any status.
-func (w *webhooks) queuedEntries(ctx context.Context, q jqlgate.AttemptQuery) ([]*logEntry, error) {
+func (w *webhooks) queuedEntries(ctx context.Context, sc *opsScope, q jqlgate.AttemptQuery) ([]*logEntry, error) {
 	if len(q.Statuses) > 0 && !slices.Contains(q.Statuses, jqlgate.StatusQueued) {
 		return nil, nil
 	}
-	pending, err := w.Operations.Pending(ctx, q.SubscriptionID)
+	pending, err := w.pending(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -193,10 +220,18 @@ func (w *webhooks) queuedEntries(ctx context.Context, q jqlgate.AttemptQuery) ([
 	return out, nil
 }
 
+// pending returns the unfinished deliveries of the scope.
+func (w *webhooks) pending(ctx context.Context, sc *opsScope) ([]*jqlgate.PendingDelivery, error) {
+	if sc.subID != "" {
+		return w.Operations.PendingTo(ctx, []string{sc.subID}, false)
+	}
+	return w.Operations.PendingTo(ctx, sc.ids, sc.all)
+}
+
 func queuedMatches(p *jqlgate.PendingDelivery, q jqlgate.AttemptQuery) bool {
 	switch {
 	case q.Event != "" && p.Event != q.Event, q.EventID != "" && p.EventID != q.EventID,
-		q.DeliveryID != "" && p.DeliveryID != q.DeliveryID:
+		q.DeliveryID != "" && p.DeliveryID != q.DeliveryID, q.EntityID != "" && p.EntityID != q.EntityID:
 		return false
 	case !q.Since.IsZero() && p.AcceptedAt.Before(q.Since), !q.Until.IsZero() && !p.AcceptedAt.Before(q.Until):
 		return false
@@ -212,26 +247,62 @@ func pageOf[T any](s []T, offset, limit int) []T {
 	return slices.Clone(s[offset:min(len(s), offset+limit)])
 }
 
-// queue answers a subscription's unfinished deliveries with the retries
-// made so far and when the next attempt falls due.
+// queueEntry is one row of getWebhookQueue: an unfinished delivery with
+// its subscription and record.
+type queueEntry struct {
+	*jqlgate.PendingDelivery
+	rowInfo
+	CreatedAt    time.Time `json:"createdAt"`
+	Attempt      int       `json:"attempt"`
+	ResponseCode int       `json:"responseCode"`
+}
+
+// queue answers unfinished deliveries, newest event first, with the
+// retries made so far and when the next attempt falls due: one
+// subscription's (id), or account-wide like getWebhookLogs.
 func (w *webhooks) queue(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
 	r := &reader{}
-	r.unknown(cmd.Fields, "id", "limit", "offset")
-	id := r.required(cmd.Fields, "id")
+	f := cmd.Fields
+	r.unknown(f, "id", "subscriptionId", "owner", "entityId", "status", "event", "since", "until", "limit", "offset")
+	var q jqlgate.AttemptQuery
+	id, subID, ownerKey := "", "", ""
+	for field, dst := range map[string]*string{"event": &q.Event, "entityId": &q.EntityID, "id": &id, "subscriptionId": &subID, "owner": &ownerKey} {
+		if v, ok := f[field]; ok {
+			*dst = r.str(field, v, 256)
+		}
+	}
+	if v, ok := f["status"]; ok {
+		q.Statuses = r.statuses("status", v)
+	}
+	if v, ok := f["since"]; ok {
+		q.Since = r.timestamp("since", v)
+	}
+	if v, ok := f["until"]; ok {
+		q.Until = r.timestamp("until", v)
+	}
 	limit, offset := page(r, cmd)
+	if id != "" && (subID != "" || ownerKey != "") {
+		r.fail("id", "give either id, or subscriptionId and owner")
+	}
 	if err := r.err(); err != nil {
 		return nil, err
 	}
-	if _, err := w.ownedSub(ctx, cmd, "id", id); err != nil {
-		return nil, err
-	}
-	pending, err := w.Operations.Pending(ctx, id)
+	sc, err := w.scopeOf(ctx, cmd, id, subID, ownerKey)
 	if err != nil {
 		return nil, err
 	}
-	out := pageOf(pending, offset, limit)
-	if out == nil {
-		out = []*jqlgate.PendingDelivery{}
+	pending, err := w.pending(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	pending = slices.DeleteFunc(pending, func(p *jqlgate.PendingDelivery) bool {
+		return len(q.Statuses) > 0 && !slices.Contains(q.Statuses, p.Status) || !queuedMatches(p, q)
+	})
+	out := []*queueEntry{}
+	for _, p := range pageOf(pending, offset, limit) {
+		e := &queueEntry{PendingDelivery: p, CreatedAt: p.AcceptedAt, Attempt: p.Attempts, ResponseCode: p.LastResponseCode}
+		e.rowInfo = w.rowInfo(ctx, sc, p.SubscriptionID, p.Event, p.EntityID, canRead(cmd.Principal, p.Event))
+		out = append(out, e)
 	}
 	return &jqlgate.Result{Data: out, Message: "Webhook queue.", Filtered: len(pending), Display: len(out)}, nil
 }

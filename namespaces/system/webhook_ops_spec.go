@@ -9,10 +9,15 @@ var pageFields = []namespaces.FieldSpec{
 
 // opsSpecs describe the operator intents for system.Schema.
 var opsSpecs = map[string]namespaces.IntentSpec{
-	"getWebhookLogs": {Summary: "Lists a subscription's delivery attempts, newest first (deliveries still waiting for their first attempt come first, as Queued), " +
-		"each with the request as sent (credentials redacted), the response as received (bodies capped at 16 KiB), duration, error, attempt number and next attempt time.",
+	"getWebhookLogs": {Summary: "Lists delivery attempts, newest first (deliveries still waiting for their first attempt come first, as Queued): " +
+		"one subscription's (id), or without id every subscription of yours (an operator, holding system.Webhook:operate, may name owner). " +
+		"Each row has the request as sent (credentials redacted), the response as received (bodies capped at 16 KiB), responseCode, duration, error, attempt, retries, " +
+		"next attempt time, entityId and entityUrl (the record, when you may read it), subscriptionId, webhookUrl, trustedSiteName, and owner in operator views.",
 		Fields: append([]namespaces.FieldSpec{
-			idField,
+			field("id", "string", false, "one subscription's log; without it, account-wide"),
+			field("subscriptionId", "string", false, "account-wide: only this subscription"),
+			field("owner", "string", false, "operators only: another owner's key, or * for every owner"),
+			field("entityId", "string", false, "only events about this record (the customer)"),
 			field("status", "string or list", false, "only these statuses: Queued, Resent, Failed, Done"),
 			field("event", "string", false, "only this event type, such as profile.Customer:create"),
 			field("eventId", "string", false, "only this event"),
@@ -20,8 +25,18 @@ var opsSpecs = map[string]namespaces.IntentSpec{
 			field("since", "string", false, "only attempts at or after this RFC 3339 time"),
 			field("until", "string", false, "only attempts before this RFC 3339 time"),
 		}, pageFields...)},
-	"getWebhookQueue": {Summary: "Lists a subscription's unfinished deliveries (Queued or Resent), newest event first, with the attempts made so far and when the next falls due.",
-		Fields: append([]namespaces.FieldSpec{idField}, pageFields...)},
+	"getWebhookQueue": {Summary: "Lists unfinished deliveries (Queued or Resent), newest event first, with the attempts and retries made so far, the last responseCode and when the next falls due: " +
+		"one subscription's (id), or without id every subscription of yours (operators may name owner); rows carry entityId, entityUrl, webhookUrl, trustedSiteName and, for operators, owner.",
+		Fields: append([]namespaces.FieldSpec{
+			field("id", "string", false, "one subscription's queue; without it, account-wide"),
+			field("subscriptionId", "string", false, "account-wide: only this subscription"),
+			field("owner", "string", false, "operators only: another owner's key, or * for every owner"),
+			field("status", "string or list", false, "only these statuses: Queued, Resent"),
+			field("event", "string", false, "only this event type"),
+			field("entityId", "string", false, "only events about this record"),
+			field("since", "string", false, "only events accepted at or after this RFC 3339 time"),
+			field("until", "string", false, "only events accepted before this RFC 3339 time"),
+		}, pageFields...)},
 	"retryDelivery": {Summary: "Sends a delivery again now, as its next attempt under the same webhook-id: one by deliveryId, " +
 		"or every delivery of subscription id that ended Failed since a time. Returns how many were queued.",
 		Fields: []namespaces.FieldSpec{
@@ -30,7 +45,8 @@ var opsSpecs = map[string]namespaces.IntentSpec{
 			field("since", "string", false, "with id: retry deliveries that ended Failed at or after this RFC 3339 time"),
 		}},
 	"replayEvent": {Summary: "Sends a stored event again now to each of your enabled subscriptions it went to, as the next attempt of the same delivery (same webhook-id).",
-		Fields: []namespaces.FieldSpec{field("eventId", "string", true, "the event's id (the payload's id)")}},
+		Fields: []namespaces.FieldSpec{field("eventId", "string", true, "the event's id (the payload's id)"),
+			field("id", "string", false, "only to this subscription (operators: any owner's; without id they replay to every owner's)")}},
 	"testWebhook": {Summary: "Sends an example event, signed like a real delivery and marked with X-Webhook-Test: true, to a subscription now, " +
 		"and returns the receiver's answer (statusCode, headers, body, durationMs, error). The attempt is logged, marked test.",
 		Fields: []namespaces.FieldSpec{idField,
