@@ -185,8 +185,15 @@ func (d *decoder) integer(path string, raw any, v reflect.Value) {
 		d.fail(path, "must be a whole number")
 	default:
 		bits := v.Type().Bits()
-		lo, hi := -math.Ldexp(1, bits-1), math.Ldexp(1, bits-1)-1
-		v.SetInt(int64(max(lo, min(hi, f))))
+		limit := math.Ldexp(1, bits-1) // 2^63 itself is not an int64
+		switch {
+		case f >= limit:
+			v.SetInt(math.MaxInt64 >> (64 - bits))
+		case f < -limit:
+			v.SetInt(-int64(uint64(1)<<(bits-1)>>1) * 2)
+		default:
+			v.SetInt(int64(f))
+		}
 	}
 }
 

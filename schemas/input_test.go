@@ -126,3 +126,12 @@ func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 func cmpSorted(less func(a, b jqlgate.FieldError) bool) cmp.Option {
 	return cmpopts.SortSlices(less)
 }
+
+func TestDecodeHugeInteger(t *testing.T) {
+	var in SubscribeInput
+	got := Default().Input("", fieldsOf(t, `{"maxInFlight":1e300,"timeoutSeconds":-1e300}`), &in)
+	want := []jqlgate.FieldError{{Field: "maxInFlight", Message: "must be at most 50"}, {Field: "timeoutSeconds", Message: "must be at least 1"}}
+	if diff := cmp.Diff(want, got, cmpSorted(func(a, b jqlgate.FieldError) bool { return a.Field < b.Field })); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}

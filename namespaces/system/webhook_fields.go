@@ -157,14 +157,6 @@ func (r *reader) integer(field string, v any, min, max int) int {
 	return int(f)
 }
 
-func (r *reader) object(field string, v any) map[string]any {
-	m, ok := v.(map[string]any)
-	if !ok {
-		r.fail(field, "must be an object")
-	}
-	return m
-}
-
 func (r *reader) list(field string, v any, max int) []any {
 	l, ok := v.([]any)
 	switch {
