@@ -64,6 +64,7 @@ type view struct {
 	Operator bool
 	CSRF     string
 	Flash    string
+	Warnings []string
 	Error    string
 	Errors   map[string]string
 	Data     any
@@ -86,6 +87,11 @@ func (c *Console) render(q *req, status int, name string, v *view) {
 	if f, ok := q.sess.Values["flash"].(string); ok && f != "" {
 		v.Flash = f
 		delete(q.sess.Values, "flash")
+		q.save()
+	}
+	if w, ok := q.sess.Values["warnings"].(string); ok && w != "" {
+		v.Warnings = strings.Split(w, "\n")
+		delete(q.sess.Values, "warnings")
 		q.save()
 	}
 	root := "layout"
@@ -116,6 +122,13 @@ func (c *Console) renderError(q *req, err error) {
 func (c *Console) fail(q *req, status int, msg string) {
 	title := http.StatusText(status)
 	c.render(q, status, "error", &view{Title: title, Error: msg, Data: status})
+}
+
+// warn keeps warnings for the next page, beside its message.
+func (q *req) warn(warnings []string) {
+	if len(warnings) > 0 {
+		q.sess.Values["warnings"] = strings.Join(warnings, "\n")
+	}
 }
 
 // redirect ends an action: a message for the next page, then a 303 to it.
