@@ -35,8 +35,8 @@ type webhook struct {
 		Algorithm string `json:"algorithm"`
 	} `json:"bodySignature"`
 	// Warnings say why a webhook just saved will not deliver yet.
-	Warnings []string       `json:"warnings"`
-	Metadata map[string]any `json:"metadata"`
+	Warnings    []string       `json:"warnings"`
+	Metadata    map[string]any `json:"metadata"`
 	Filter      map[string]any `json:"filter"`
 	RetryPolicy struct {
 		Preset   string    `json:"preset"`

@@ -210,7 +210,7 @@ type detailData struct {
 	Operated  bool
 	PublicKey string
 	// Site is the trusted site the webhook uses, if any.
-	Site *trustedSite
+	Site      *trustedSite
 	Rows      []attempt
 	Total     int
 	Catalogue []eventType
