@@ -62,6 +62,9 @@ type view struct {
 	Nav      string
 	User     string
 	Operator bool
+	// Own is the signed-in user's owner key (user:<id>), which operator
+	// views show as "you".
+	Own string
 	CSRF     string
 	Flash    string
 	Warnings []string
@@ -81,7 +84,7 @@ func (c *Console) render(q *req, status int, name string, v *view) {
 	}
 	if q.p != nil {
 		v.User = q.user
-		v.Operator = q.p.Can("system.Webhook", "operate")
+		v.Operator, v.Own = q.p.CanOperate(), q.p.Owner()
 		v.CSRF = q.csrf()
 	}
 	if f, ok := q.sess.Values["flash"].(string); ok && f != "" {
