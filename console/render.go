@@ -64,7 +64,7 @@ type view struct {
 	Operator bool
 	// Own is the signed-in user's owner key (user:<id>), which operator
 	// views show as "you".
-	Own string
+	Own      string
 	CSRF     string
 	Flash    string
 	Warnings []string
