@@ -95,6 +95,7 @@ func (s *Server) setup() {
 			reg = prometheus.NewRegistry()
 		}
 		s.metrics = newMetrics(reg)
+		s.storeUp(reg)
 		s.metricsOut = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	})
 }
@@ -194,16 +195,35 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if !s.Logger.Enabled(r.Context(), level) {
 			return nil
 		}
-		s.Logger.LogAttrs(r.Context(), level, "request",
-			slog.Group("request",
-				slog.String("id", jqlgate.RequestIDFromContext(r.Context())),
-				slog.String("method", r.Method),
-				slog.String("path", loggedPath(r.URL.Path)),
-				slog.String("remote", c.RealIP()),
-			),
+		attrs := make([]slog.Attr, 0, 6)
+		attrs = append(attrs, slog.Group("request",
+			slog.String("id", jqlgate.RequestIDFromContext(r.Context())),
+			slog.String("method", r.Method),
+			slog.String("path", loggedPath(r.URL.Path)),
+			slog.String("remote", c.RealIP()),
+		))
+		attrs = append(attrs, commandAttrs(c)...)
+		attrs = append(attrs,
 			slog.Int("status", c.Response().Status),
-			slog.Duration("duration", time.Since(start)),
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 		)
+		s.Logger.LogAttrs(r.Context(), level, "request", attrs...)
 		return nil
 	}
+}
+
+// commandAttrs are the namespace, intent and principal of a JQL request,
+// as far as they were known before it ended: none when the envelope did
+// not decode, no principal when it did not authenticate. Client-chosen
+// names are cut to maxLoggedName bytes.
+func commandAttrs(c echo.Context) []slog.Attr {
+	var out []slog.Attr
+	if ns, ok := c.Get(keyNamespace).(string); ok {
+		intent, _ := c.Get(keyIntent).(string)
+		out = append(out, slog.String("namespace", loggedName(ns)), slog.String("intent", loggedName(intent)))
+	}
+	if p, ok := c.Get(keyPrincipal).(*jqlgate.Principal); ok && p != nil {
+		out = append(out, slog.String("principal", p.Owner()))
+	}
+	return out
 }
