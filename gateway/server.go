@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -47,6 +48,12 @@ type Server struct {
 	// request's own host whose pages may send requests the jwt cookie
 	// authenticates. Check them with CheckOrigins first.
 	AllowedOrigins []string
+	// CORSAllowOrigins opt the API routes into CORS: origins
+	// (scheme://host[:port]) whose pages may call them with credentials,
+	// and which count as allowed origins for the jwt cookie too, or "*"
+	// for any origin without credentials. Check them with CheckCORSOrigins
+	// first.
+	CORSAllowOrigins []string
 	// Metrics is the registry the gateway's collectors join and /metrics
 	// serves; nil uses a registry of its own.
 	Metrics *prometheus.Registry
@@ -59,6 +66,7 @@ type Server struct {
 	lim        Limits
 	limiter    *limiter
 	origins    *originGuard
+	corsPolicy *corsPolicy
 	metrics    *metrics
 	metricsOut http.Handler
 }
@@ -72,7 +80,7 @@ func NewServer(addr string, logger *slog.Logger, ready func(ctx context.Context)
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect() // headers are client-controlled; trust none by default
 	e.Validator = schemas.Default()
-	e.Use(securityHeaders, requestID, s.logRequests)
+	e.Use(securityHeaders, requestID, s.logRequests, s.cors, s.decodeBody)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.POST("/jql", s.jql, s.setupFirst, s.instrument)
@@ -86,7 +94,11 @@ func (s *Server) setup() {
 		s.lim = s.Limits.withDefaults()
 		s.limiter = newLimiter(s.lim.Rate, s.lim.Burst)
 		var err error
-		if s.origins, err = newOriginGuard(s.AllowedOrigins); err != nil {
+		if s.corsPolicy, err = newCORSPolicy(s.CORSAllowOrigins); err != nil {
+			s.Logger.Error("CORS origins ignored", "error", err.Error())
+		}
+		trusted := append(slices.Clone(s.AllowedOrigins), s.corsPolicy.credentialed()...)
+		if s.origins, err = newOriginGuard(trusted); err != nil {
 			s.Logger.Error("allowed origins ignored", "error", err.Error())
 			s.origins, _ = newOriginGuard(nil)
 		}

@@ -45,7 +45,7 @@ type Config struct {
 	// crash of the process (kill -9) but the last commits may be lost if the
 	// machine loses power.
 	EmbeddedSync string
-	Logger         *slog.Logger
+	Logger       *slog.Logger
 }
 
 // DB is an open store.

@@ -21,11 +21,12 @@ var serveOptions = append([]option{
 	{flag: "connect-timeout", env: "JQLGATE_CONNECT_TIMEOUT", def: "10s", usage: "how long to wait for the store at start before giving up"},
 	{flag: "log-level", env: "JQLGATE_LOG_LEVEL", def: "info", usage: "log level: debug, info, warn or error"},
 	{flag: "shutdown-timeout", env: "JQLGATE_SHUTDOWN_TIMEOUT", def: "15s", usage: "how long in-flight requests and deliveries may take to finish on shutdown"},
-	{flag: "body-limit", env: "JQLGATE_BODY_LIMIT", def: "1MiB", usage: "largest JQL request body (B, KiB, MiB)"},
+	{flag: "body-limit", env: "JQLGATE_BODY_LIMIT", def: "1MiB", usage: "largest JQL request body (B, KiB, MiB), counted after gzip or deflate Content-Encoding is undone"},
 	{flag: "request-timeout", env: "JQLGATE_REQUEST_TIMEOUT", def: "30s", usage: "how long one JQL request may take, body read included"},
 	{flag: "rate-limit", env: "JQLGATE_RATE_LIMIT", def: "200", usage: "JQL requests per second per client (by principal, or by IP before auth); negative disables"},
 	{flag: "rate-burst", env: "JQLGATE_RATE_BURST", def: "400", usage: "requests a client may burst above --rate-limit"},
 	{flag: "allowed-origins", env: "JQLGATE_ALLOWED_ORIGINS", def: "", usage: "comma-separated origins (scheme://host[:port]) besides the server's own whose pages may send /jql requests authenticated by the jwt cookie"},
+	{flag: "cors-allow-origins", env: "JQLGATE_CORS_ALLOW_ORIGINS", def: "", usage: "comma-separated origins (scheme://host[:port]) whose browser pages may call /jql and /oauth2/* cross-origin, cookies included (they count as --allowed-origins too); * lets any origin call without cookies; empty sends no CORS headers"},
 	{flag: "schema-dir", env: "JQLGATE_SCHEMA_DIR", def: "", usage: "directory of model schema files (.json, .yaml) loaded besides the built-in ones"},
 	{flag: "secret-key", env: "JQLGATE_SECRET_KEY", def: "", usage: "base64 of the 32-byte master key sealing webhook secrets at rest; required with MONGODB_URI, generated into <data-dir>/secret.key otherwise", secret: true},
 	{flag: "webhook-allow-cidrs", env: "JQLGATE_WEBHOOK_ALLOW_CIDRS", def: "", usage: "comma-separated ranges webhooks may reach although private, loopback or reserved"},
@@ -56,6 +57,7 @@ type serveConfig struct {
 	ShutdownTimeout time.Duration
 	Limits          gateway.Limits
 	AllowedOrigins  []string
+	CORSOrigins     []string
 	SchemaDir       string
 	Pprof           string
 	Webhook         webhookConfig
@@ -86,6 +88,9 @@ func parseServeConfig(s *optionSet) (serveConfig, error) {
 		return c, err
 	}
 	if c.AllowedOrigins, err = parseOrigins(s.str("allowed-origins")); err != nil {
+		return c, err
+	}
+	if c.CORSOrigins, err = parseCORSOrigins(s.str("cors-allow-origins")); err != nil {
 		return c, err
 	}
 	if c.Webhook, err = parseWebhookConfig(s); err != nil {
