@@ -211,8 +211,8 @@ func (w *webhooks) enable(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.R
 	return w.saveFor(ctx, sub, operated, "Webhook enabled.")
 }
 
-// disable switches a subscription off; the dispatcher drops its pending
-// deliveries. An operator may switch off any owner's subscription.
+// disable switches a subscription off; the dispatcher holds (parks) its
+// pending deliveries until it is enabled again. An operator may switch off any owner's subscription.
 func (w *webhooks) disable(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
 	sub, operated, err := w.operableByID(ctx, cmd)
 	if err != nil {
