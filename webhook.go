@@ -167,4 +167,20 @@ type Attempt struct {
 	Node string `json:"-"`
 	// Test marks an attempt at an example event sent by testWebhook.
 	Test bool `json:"test,omitempty"`
+	// Outcome classes the attempt's result for metrics and logs: 2xx,
+	// 3xx, 4xx, 5xx, timeout, refused or error (another transport or
+	// request error); empty for a delivery finished without an attempt
+	// (its subscription was removed). It is not stored.
+	Outcome string `json:"-"`
 }
+
+// Values of Attempt.Outcome.
+const (
+	Outcome2xx     = "2xx"
+	Outcome3xx     = "3xx"
+	Outcome4xx     = "4xx"
+	Outcome5xx     = "5xx"
+	OutcomeTimeout = "timeout" // no answer within the attempt's timeout
+	OutcomeRefused = "refused" // the receiver refused the connection
+	OutcomeError   = "error"   // any other transport or request error
+)

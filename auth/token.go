@@ -45,6 +45,9 @@ type Tokens struct {
 	// Leeway tolerates clock skew between processes; default 30s.
 	Leeway time.Duration
 	Now    func() time.Time
+
+	// verified caches access tokens that verified (see tokenCache).
+	verified tokenCache
 }
 
 func (t *Tokens) now() time.Time {
@@ -108,9 +111,26 @@ func (t *Tokens) sign(ctx context.Context, typ string, c *Claims) (string, error
 	return tok, nil
 }
 
-// VerifyAccess checks an access token and returns its claims.
+// VerifyAccess checks an access token and returns its claims. A token
+// that verified before is answered from a cache until it expires, while
+// its signing key still verifies.
 func (t *Tokens) VerifyAccess(ctx context.Context, token string) (*Claims, error) {
-	return t.verify(ctx, token, TypeAccessToken, t.audience())
+	now := t.now()
+	iss, aud := t.issuer(), t.audience()
+	e, h, ok := t.verified.get(token, now)
+	if ok && e.iss == iss && e.aud == aud {
+		if _, live := t.Keys.publicKey(ctx, e.kid); live {
+			c := *e.claims
+			return &c, nil
+		}
+	}
+	c, kid, err := t.verifyKid(ctx, token, TypeAccessToken, aud)
+	if err != nil {
+		return nil, err
+	}
+	t.verified.put(h, cachedToken{claims: c, kid: kid, iss: iss, aud: aud, exp: c.Expiry.Time()}, now)
+	cp := *c
+	return &cp, nil
 }
 
 // VerifyUser checks a system.User token and returns its claims.
@@ -121,25 +141,31 @@ func (t *Tokens) VerifyUser(ctx context.Context, token string) (*Claims, error) 
 // verify accepts only ES256 (so never "none" nor an HMAC made with a
 // public key), the expected "typ", a known key, and a valid iss, aud, exp.
 func (t *Tokens) verify(ctx context.Context, token, typ, aud string) (*Claims, error) {
+	c, _, err := t.verifyKid(ctx, token, typ, aud)
+	return c, err
+}
+
+// verifyKid is verify that also returns the id of the key that signed.
+func (t *Tokens) verifyKid(ctx context.Context, token, typ, aud string) (*Claims, string, error) {
 	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
-		return nil, unauthorized("malformed token or disallowed algorithm")
+		return nil, "", unauthorized("malformed token or disallowed algorithm")
 	}
 	if len(tok.Headers) != 1 || headerType(tok.Headers[0]) != typ {
-		return nil, unauthorized("wrong token type")
+		return nil, "", unauthorized("wrong token type")
 	}
 	pub, ok := t.Keys.publicKey(ctx, tok.Headers[0].KeyID)
 	if !ok {
-		return nil, unauthorized("unknown signing key")
+		return nil, "", unauthorized("unknown signing key")
 	}
 	var c Claims
 	if err := tok.Claims(pub, &c); err != nil {
-		return nil, unauthorized("bad signature")
+		return nil, "", unauthorized("bad signature")
 	}
 	if err := checkClaims(c.Claims, t.issuer(), aud, t.now(), orDefault(t.Leeway, 30*time.Second)); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return &c, nil
+	return &c, tok.Headers[0].KeyID, nil
 }
 
 // checkClaims validates the registered claims; exp and sub are required

@@ -2,128 +2,119 @@ package console
 
 import (
 	"encoding/json"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/jqlgate/jqlgate"
 )
 
-// logQuery is a filter on getWebhookLogs.
+// logQuery is a filter on getWebhookLogs and getWebhookQueue.
 type logQuery struct {
+	// ID reads one subscription's log (any owner's for an operator);
+	// without it the log is account-wide, narrowed by Sub.
+	ID                                       string
 	Sub, Status, Event, Entity, Since, Until string
+	Delivery                                 string
 	Limit, Offset                            int
 }
 
-func (l logQuery) fields(withEntity bool) map[string]any {
+// fields are the intent's fields. Account-wide, an operator asks for
+// every owner's rows (owner "*"); anyone else gets their own.
+func (l logQuery) fields(operator bool) map[string]any {
 	f := map[string]any{"limit": json.Number(strconv.Itoa(max(l.Limit, 1))), "offset": json.Number(strconv.Itoa(l.Offset))}
-	for k, v := range map[string]string{"id": l.Sub, "status": l.Status, "event": l.Event, "since": l.Since, "until": l.Until} {
+	for k, v := range map[string]string{"id": l.ID, "subscriptionId": l.Sub, "status": l.Status, "event": l.Event,
+		"entityId": l.Entity, "since": l.Since, "until": l.Until, "deliveryId": l.Delivery} {
 		if v != "" {
 			f[k] = v
 		}
 	}
-	if withEntity && l.Entity != "" {
-		f["entityId"] = l.Entity
+	if l.ID == "" && operator {
+		f["owner"] = "*"
 	}
 	return f
 }
 
-// needsID reports whether err is a server asking for a subscription id,
-// which it does when it cannot answer for every subscription at once.
-func needsID(err error) bool {
-	e := jqlgate.AsError(err)
-	_, ok := fieldErrors(err)["id"]
-	return e.Code == jqlgate.EINVALID && ok
+// operator reports whether the signed-in user holds system.Webhook:operate,
+// and so sees every owner's webhooks, logs and queue.
+func (q *req) operator() bool { return q.p != nil && q.p.CanOperate() }
+
+// total is the number of rows matching, read defensively: a server that
+// does not count (or counts only a window) still pages by what it sent.
+// more says whether rows follow this page.
+func total(res *jqlgate.Result, offset, got int, more bool) int {
+	n := offset + got
+	if more {
+		n++
+	}
+	if res != nil && res.Filtered > n {
+		return res.Filtered
+	}
+	return n
 }
 
-// logs reads a page of delivery attempts and the number matching. With no
-// subscription it asks for all the caller's; a server that only answers
-// per subscription is asked once for each.
-func (c *Console) logs(q *req, l logQuery) ([]attempt, int, error) {
-	var rows []attempt
-	res, err := c.run(q, "system.Webhook", "getWebhookLogs", l.fields(true), &rows)
-	if err == nil {
-		return rows, res.Filtered, nil
-	}
-	if l.Sub != "" || !needsID(err) {
-		return nil, 0, err
-	}
-	return c.logsEach(q, l)
-}
-
-func (c *Console) logsEach(q *req, l logQuery) ([]attempt, int, error) {
-	subs, err := c.webhooks(q, "")
+// logs reads a page of delivery attempts, newest first, and the number
+// matching. It asks for one row more than it shows, to know whether
+// another page follows without trusting the count.
+func (c *Console) logs(q *req, l logQuery) (rows []attempt, n int, more bool, err error) {
+	limit := max(l.Limit, 1)
+	l.Limit = limit + 1
+	res, err := c.run(q, "system.Webhook", "getWebhookLogs", l.fields(q.operator()), &rows)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
-	var all []attempt
-	total := 0
-	for _, s := range subs {
-		each := l
-		each.Sub, each.Offset, each.Limit = s.ID, 0, l.Offset+l.Limit
-		var rows []attempt
-		res, err := c.run(q, "system.Webhook", "getWebhookLogs", each.fields(false), &rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		total += res.Filtered
-		for _, a := range rows {
-			if l.Entity == "" || a.Entity() == l.Entity {
-				a.WebhookURL = s.WebhookURL
-				all = append(all, a)
-			}
-		}
+	if more = len(rows) > limit; more {
+		rows = rows[:limit]
 	}
-	if l.Entity != "" {
-		total = len(all)
-	}
-	slices.SortStableFunc(all, func(a, b attempt) int { return strings.Compare(b.CreatedAt, a.CreatedAt) })
-	return window(all, l.Offset, l.Limit), total, nil
+	return rows, total(res, l.Offset, len(rows), more), more, nil
 }
 
 // queue reads a page of unfinished deliveries, like logs.
-func (c *Console) queue(q *req, sub string, limit, offset int) ([]queued, int, error) {
-	f := logQuery{Sub: sub, Limit: limit, Offset: offset}.fields(false)
-	var rows []queued
-	res, err := c.run(q, "system.Webhook", "getWebhookQueue", f, &rows)
-	if err == nil {
-		return rows, res.Filtered, nil
-	}
-	if sub != "" || !needsID(err) {
-		return nil, 0, err
-	}
-	subs, err := c.webhooks(q, "")
+func (c *Console) queue(q *req, l logQuery) (rows []queued, n int, more bool, err error) {
+	limit := max(l.Limit, 1)
+	l.Limit = limit + 1
+	res, err := c.run(q, "system.Webhook", "getWebhookQueue", l.fields(q.operator()), &rows)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
-	var all []queued
-	for _, s := range subs {
-		var rows []queued
-		f := logQuery{Sub: s.ID, Limit: maxList}.fields(false)
-		if _, err := c.run(q, "system.Webhook", "getWebhookQueue", f, &rows); err != nil {
-			return nil, 0, err
-		}
-		for _, d := range rows {
-			d.WebhookURL = s.WebhookURL
-			all = append(all, d)
-		}
+	if more = len(rows) > limit; more {
+		rows = rows[:limit]
 	}
-	slices.SortStableFunc(all, func(a, b queued) int { return strings.Compare(b.Since(), a.Since()) })
-	return window(all, offset, limit), len(all), nil
+	return rows, total(res, l.Offset, len(rows), more), more, nil
 }
 
-func window[T any](s []T, offset, limit int) []T {
-	if offset >= len(s) {
-		return nil
+// markLatest sets Latest on each row that is its delivery's newest
+// attempt. Rows come newest first, so a delivery's first row on the page
+// is its newest here; sure tells whether that is the newest of all (the
+// page is the first and no filter hid an attempt). Otherwise each
+// delivery that could be retried is looked up on its own.
+func (c *Console) markLatest(q *req, rows []attempt, sure bool) {
+	seen := map[string]bool{}
+	for i := range rows {
+		a := &rows[i]
+		if a.DeliveryID == "" || seen[a.DeliveryID] {
+			continue
+		}
+		seen[a.DeliveryID] = true
+		if sure || !failing(a.Status) {
+			a.Latest = true
+			continue
+		}
+		var last []attempt
+		if _, err := c.run(q, "system.Webhook", "getWebhookLogs", logQuery{Delivery: a.DeliveryID, Limit: 1}.fields(q.operator()), &last); err == nil && len(last) > 0 {
+			a.Latest = last[0].ID == a.ID || last[0].Attempt == a.Attempt && last[0].Status == a.Status
+		}
 	}
-	return s[offset:min(len(s), offset+limit)]
 }
 
 // webhooks lists the caller's subscriptions (every owner's for an
 // operator), up to maxList.
 func (c *Console) webhooks(q *req, term string) ([]webhook, error) {
 	var subs []webhook
-	if _, err := c.run(q, "system.Webhook", "listWebhooks", nil, &subs, page(maxList, 0)); err != nil {
+	var fields map[string]any
+	if q.operator() {
+		fields = map[string]any{"owner": "*"}
+	}
+	if _, err := c.run(q, "system.Webhook", "listWebhooks", fields, &subs, page(maxList, 0)); err != nil {
 		return nil, err
 	}
 	if term == "" {
@@ -144,7 +135,7 @@ func (c *Console) webhooks(q *req, term string) ([]webhook, error) {
 func (c *Console) addHealth(q *req, subs []webhook) {
 	for i := range subs {
 		var rows []attempt
-		f := logQuery{Sub: subs[i].ID, Limit: 10}.fields(false)
+		f := logQuery{ID: subs[i].ID, Limit: 10}.fields(false)
 		if _, err := c.run(q, "system.Webhook", "getWebhookLogs", f, &rows); err != nil {
 			continue
 		}

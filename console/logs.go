@@ -18,6 +18,7 @@ type logsData struct {
 	Rows     []attempt
 	Total    int
 	Offset   int
+	More     bool
 	Prev     string
 	Next     string
 	Poll     string
@@ -64,7 +65,7 @@ func (f logFilter) values() url.Values {
 	return v
 }
 
-// logs is the account-wide delivery log (every owner's for operators).
+// logsPage is the account-wide delivery log (every owner's for operators).
 func (c *Console) logsPage(q *req) error {
 	d, err := c.logsData(q)
 	if err != nil {
@@ -92,17 +93,20 @@ func (c *Console) logsData(q *req) (*logsData, error) {
 	f := readLogFilter(v)
 	offset, _ := strconv.Atoi(v.Get("offset"))
 	offset = max(0, offset)
-	rows, total, err := c.logs(q, f.query(offset))
+	rows, total, more, err := c.logs(q, f.query(offset))
 	if err != nil {
 		return nil, err
 	}
-	d := &logsData{Filter: f, Rows: rows, Total: total, Offset: offset, Back: q.r.URL.RequestURI()}
+	// A status or time filter can hide a delivery's later attempts, and
+	// a later page's rows may have newer attempts on an earlier one.
+	c.markLatest(q, rows, offset == 0 && f.Status == "" && f.Since == "" && f.Until == "")
+	d := &logsData{Filter: f, Rows: rows, Total: total, Offset: offset, More: more, Back: q.r.URL.RequestURI()}
 	qs := f.values()
 	if offset > 0 {
 		qs.Set("offset", strconv.Itoa(max(0, offset-logPage)))
 		d.Prev = Prefix + "/logs?" + qs.Encode()
 	}
-	if offset+len(rows) < total {
+	if more {
 		qs.Set("offset", strconv.Itoa(offset+logPage))
 		d.Next = Prefix + "/logs?" + qs.Encode()
 	}

@@ -28,7 +28,14 @@ type webhook struct {
 		Scopes   []string `json:"scopes"`
 		Audience string   `json:"audience"`
 	} `json:"oauth2"`
-	TrustedSite string         `json:"trustedSite"`
+	TrustedSite     string `json:"trustedSite"`
+	SignatureScheme string `json:"signatureScheme"`
+	BodySignature   *struct {
+		Header    string `json:"header"`
+		Algorithm string `json:"algorithm"`
+	} `json:"bodySignature"`
+	// Warnings say why a webhook just saved will not deliver yet.
+	Warnings    []string       `json:"warnings"`
 	Metadata    map[string]any `json:"metadata"`
 	Filter      map[string]any `json:"filter"`
 	RetryPolicy struct {
@@ -44,6 +51,14 @@ type webhook struct {
 
 	// Health is worked out from the webhook's latest attempts.
 	Health *health `json:"-"`
+}
+
+// Scheme names the signature scheme (v1 unless the server says v1a).
+func (w webhook) Scheme() string {
+	if w.SignatureScheme == "" {
+		return "v1"
+	}
+	return w.SignatureScheme
 }
 
 // Events lists what the webhook is triggered by.
@@ -72,6 +87,7 @@ type attempt struct {
 	DeliveryID      string  `json:"deliveryId"`
 	EventID         string  `json:"eventId"`
 	Event           string  `json:"event"`
+	Trigger         string  `json:"trigger"`
 	EntityID        string  `json:"entityId"`
 	EntityURL       string  `json:"entityUrl"`
 	SubscriptionID  string  `json:"subscriptionId"`
@@ -100,6 +116,23 @@ type attempt struct {
 		Body          string         `json:"body"`
 		BodyTruncated bool           `json:"bodyTruncated"`
 	} `json:"response"`
+
+	// Latest is set on the delivery's newest attempt: only there may it be
+	// retried.
+	Latest bool `json:"-"`
+}
+
+// Retryable reports whether the row offers Retry: the newest attempt of a
+// delivery that did not succeed.
+func (a attempt) Retryable() bool { return a.Latest && a.DeliveryID != "" && failing(a.Status) }
+
+// EntityLink is where the record the event is about is shown: the
+// console's record page, else the server's entityUrl.
+func (a attempt) EntityLink() string {
+	if u := recordURL(a.Event, a.Entity()); u != "" {
+		return u
+	}
+	return a.EntityURL
 }
 
 // Code is the receiver's status code, wherever the server put it.
@@ -148,6 +181,7 @@ type queued struct {
 	EventID          string `json:"eventId"`
 	Event            string `json:"event"`
 	EntityID         string `json:"entityId"`
+	EntityURL        string `json:"entityUrl"`
 	SubscriptionID   string `json:"subscriptionId"`
 	WebhookURL       string `json:"webhookUrl"`
 	TrustedSiteName  string `json:"trustedSiteName"`
@@ -170,6 +204,22 @@ func (d queued) Since() string {
 		return d.AcceptedAt
 	}
 	return d.CreatedAt
+}
+
+// EntityLink is where the record the event is about is shown.
+func (d queued) EntityLink() string {
+	if u := recordURL(d.Event, d.EntityID); u != "" {
+		return u
+	}
+	return d.EntityURL
+}
+
+// Target names where the delivery goes: the trusted site or the URL.
+func (d queued) Target() string {
+	if d.TrustedSiteName != "" {
+		return d.TrustedSiteName
+	}
+	return d.WebhookURL
 }
 
 // Code is the last status code the receiver answered.
@@ -202,18 +252,26 @@ type trustedSite struct {
 		Scopes   []string `json:"scopes"`
 		Audience string   `json:"audience"`
 	} `json:"oauth2"`
-	Headers   map[string]any `json:"headers"`
-	CreatedAt string         `json:"createdAt"`
+	AuthType    string   `json:"authType"`
+	HeaderNames []string `json:"headerNames"`
+	CreatedAt   string   `json:"createdAt"`
+	// Subscriptions are the webhooks using the site (getTrustedSite).
+	Subscriptions []struct {
+		ID         string `json:"id"`
+		WebhookURL string `json:"webhookUrl"`
+	} `json:"subscriptions"`
 }
 
 // Auth names the site's kind of authentication.
 func (s trustedSite) Auth() string {
 	switch {
+	case s.AuthType != "":
+		return s.AuthType
 	case s.BasicAuth != nil:
 		return "basic"
 	case s.OAuth2 != nil:
 		return "oauth2"
-	case len(s.Headers) > 0:
+	case len(s.HeaderNames) > 0:
 		return "headers"
 	}
 	return "none"

@@ -31,7 +31,7 @@ func (c *Console) overview(q *req) error {
 	since := time.Now().Add(-24 * time.Hour).UTC().Format(time.RFC3339)
 	d := overviewData{Since: since}
 	for _, s := range statuses {
-		_, n, err := c.logs(q, logQuery{Status: s, Since: since, Limit: 1})
+		_, n, _, err := c.logs(q, logQuery{Status: s, Since: since, Limit: 1})
 		if err != nil {
 			return err
 		}
@@ -53,14 +53,14 @@ func (c *Console) overview(q *req) error {
 			d.Failing = append(d.Failing, s)
 		}
 	}
-	_, depth, err := c.queue(q, "", 1, 0)
+	_, depth, _, err := c.queue(q, logQuery{Limit: 1})
 	if err != nil {
 		return err
 	}
 	d.QueueDepth = depth
 	if depth > 0 {
 		// The queue is newest first: its last entry is the oldest.
-		if rows, _, err := c.queue(q, "", 1, depth-1); err == nil && len(rows) > 0 {
+		if rows, _, _, err := c.queue(q, logQuery{Limit: 1, Offset: depth - 1}); err == nil && len(rows) > 0 {
 			d.OldestPending = rows[0].Since()
 		}
 	}

@@ -17,7 +17,7 @@ type queueData struct {
 func (c *Console) queuePage(q *req) error {
 	offset, _ := strconv.Atoi(q.r.URL.Query().Get("offset"))
 	offset = max(0, offset)
-	rows, total, err := c.queue(q, q.r.URL.Query().Get("webhook"), logPage, offset)
+	rows, total, more, err := c.queue(q, logQuery{Sub: q.r.URL.Query().Get("webhook"), Limit: logPage, Offset: offset})
 	if err != nil {
 		return err
 	}
@@ -25,7 +25,7 @@ func (c *Console) queuePage(q *req) error {
 	if offset > 0 {
 		d.Prev = Prefix + "/queue?offset=" + strconv.Itoa(max(0, offset-logPage))
 	}
-	if offset+len(rows) < total {
+	if more {
 		d.Next = Prefix + "/queue?offset=" + strconv.Itoa(offset+logPage)
 	}
 	c.render(q, http.StatusOK, "queue", &view{Title: "Queue", Nav: "queue", Data: d})

@@ -118,9 +118,10 @@ func (c *Console) recordShow(q *req) error {
 	if err != nil {
 		return err
 	}
-	if d.Rows, d.Total, err = c.logs(q, logQuery{Entity: id, Limit: 100}); err != nil {
+	if d.Rows, d.Total, _, err = c.logs(q, logQuery{Entity: id, Limit: 100}); err != nil {
 		c.cfg.Logger.Warn("console: record deliveries", "error", err.Error())
 	}
+	c.markLatest(q, d.Rows, true)
 	c.render(q, http.StatusOK, "record", &view{Title: ns + " " + id, Nav: "records", Data: d})
 	return nil
 }

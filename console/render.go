@@ -62,8 +62,12 @@ type view struct {
 	Nav      string
 	User     string
 	Operator bool
+	// Own is the signed-in user's owner key (user:<id>), which operator
+	// views show as "you".
+	Own      string
 	CSRF     string
 	Flash    string
+	Warnings []string
 	Error    string
 	Errors   map[string]string
 	Data     any
@@ -80,12 +84,17 @@ func (c *Console) render(q *req, status int, name string, v *view) {
 	}
 	if q.p != nil {
 		v.User = q.user
-		v.Operator = q.p.Can("system.Webhook", "operate")
+		v.Operator, v.Own = q.p.CanOperate(), q.p.Owner()
 		v.CSRF = q.csrf()
 	}
 	if f, ok := q.sess.Values["flash"].(string); ok && f != "" {
 		v.Flash = f
 		delete(q.sess.Values, "flash")
+		q.save()
+	}
+	if w, ok := q.sess.Values["warnings"].(string); ok && w != "" {
+		v.Warnings = strings.Split(w, "\n")
+		delete(q.sess.Values, "warnings")
 		q.save()
 	}
 	root := "layout"
@@ -116,6 +125,13 @@ func (c *Console) renderError(q *req, err error) {
 func (c *Console) fail(q *req, status int, msg string) {
 	title := http.StatusText(status)
 	c.render(q, status, "error", &view{Title: title, Error: msg, Data: status})
+}
+
+// warn keeps warnings for the next page, beside its message.
+func (q *req) warn(warnings []string) {
+	if len(warnings) > 0 {
+		q.sess.Values["warnings"] = strings.Join(warnings, "\n")
+	}
 }
 
 // redirect ends an action: a message for the next page, then a 303 to it.

@@ -9,20 +9,36 @@ import (
 
 type sitesData struct {
 	Sites       []trustedSite
+	Own         string
 	Unavailable string
+	// InUse is a site that could not be deleted, with the webhooks using
+	// it.
+	InUse *trustedSite
 }
 
-// siteList lists trusted sites; a server without system.TrustedSite says
-// so instead.
+// Mine reports whether s is the signed-in user's (an operator's list
+// names every row's owner).
+func (d sitesData) Mine(s trustedSite) bool { return s.Owner == "" || s.Owner == d.Own }
+
+// siteList lists trusted sites (every owner's for an operator); a server
+// without system.TrustedSite says so instead.
 func (c *Console) siteList(q *req) error {
-	var d sitesData
-	if _, err := c.run(q, "system.TrustedSite", "listTrustedSites", nil, &d.Sites, page(maxList, 0)); err != nil {
+	return c.renderSites(q, http.StatusOK, nil)
+}
+
+func (c *Console) renderSites(q *req, status int, inUse *trustedSite) error {
+	d := sitesData{Own: q.p.Owner(), InUse: inUse}
+	var fields map[string]any
+	if q.operator() {
+		fields = map[string]any{"owner": "*"}
+	}
+	if _, err := c.run(q, "system.TrustedSite", "listTrustedSites", fields, &d.Sites, page(maxList, 0)); err != nil {
 		if !missing(err) {
 			return err
 		}
 		d.Unavailable = "This server has no trusted sites: the system.TrustedSite intents are not available."
 	}
-	c.render(q, http.StatusOK, "sites", &view{Title: "Trusted sites", Nav: "sites", Data: d})
+	c.render(q, status, "sites", &view{Title: "Trusted sites", Nav: "sites", Data: d})
 	return nil
 }
 
@@ -33,6 +49,15 @@ type siteForm struct {
 	TokenURL, ClientID, ClientSecret, Scopes string
 	Audience, Headers                        string
 	Editing                                  bool
+	// Stored is the site's kind of authentication before this edit, and
+	// HeaderNames its header names (their values are never shown).
+	Stored      string
+	HeaderNames []string
+	// UsedBy are the webhooks using the site.
+	UsedBy []struct {
+		ID         string `json:"id"`
+		WebhookURL string `json:"webhookUrl"`
+	}
 }
 
 func readSiteForm(r *http.Request) *siteForm {
@@ -43,40 +68,56 @@ func readSiteForm(r *http.Request) *siteForm {
 		Audience: t("audience"), Headers: r.PostForm.Get("headers")}
 }
 
-// fields builds the intent's fields. A blank password or client secret
-// on Edit keeps the stored one (the auth is then not sent).
+// fields builds the intent's fields. Editing, a blank password or client
+// secret keeps the stored one (the API keeps it when it is left out), and
+// blank headers keep the stored headers; switching to another kind of
+// authentication needs its secret.
 func (f *siteForm) fields() (map[string]any, []jqlgate.FieldError) {
 	out := map[string]any{"name": f.Name, "baseUrl": f.BaseURL}
+	keeps := f.Editing && f.Stored == f.Auth
+	var errs []jqlgate.FieldError
 	switch f.Auth {
 	case "basic":
-		if !f.Editing || f.Password != "" {
-			out["basicAuth"] = map[string]any{"username": f.Username, "password": f.Password}
+		b := map[string]any{"username": f.Username}
+		if f.Password != "" || !keeps {
+			b["password"] = f.Password
 		}
+		if f.Password == "" && f.Editing && !keeps {
+			errs = append(errs, jqlgate.FieldError{Field: "basicAuth.password", Message: "Enter the password."})
+		}
+		out["basicAuth"] = b
 	case "oauth2":
-		if !f.Editing || f.ClientSecret != "" {
-			o := map[string]any{"tokenUrl": f.TokenURL, "clientId": f.ClientID, "clientSecret": f.ClientSecret}
-			if sc := strings.Fields(f.Scopes); len(sc) > 0 {
-				o["scopes"] = sc
-			}
-			if f.Audience != "" {
-				o["audience"] = f.Audience
-			}
-			out["oauth2"] = o
+		o := map[string]any{"tokenUrl": f.TokenURL, "clientId": f.ClientID, "scopes": anyList(strings.Fields(f.Scopes))}
+		if f.ClientSecret != "" || !keeps {
+			o["clientSecret"] = f.ClientSecret
 		}
+		if f.ClientSecret == "" && f.Editing && !keeps {
+			errs = append(errs, jqlgate.FieldError{Field: "oauth2.clientSecret", Message: "Enter the client secret."})
+		}
+		if f.Audience != "" {
+			o["audience"] = f.Audience
+		}
+		out["oauth2"] = o
 	case "headers":
+		if strings.TrimSpace(f.Headers) == "" && keeps {
+			break
+		}
 		h, msg := headerLines(f.Headers)
 		if msg != "" {
-			return nil, []jqlgate.FieldError{{Field: "headers", Message: msg}}
+			errs = append(errs, jqlgate.FieldError{Field: "headers", Message: msg})
 		}
 		out["headers"] = h
 	}
-	return out, nil
+	return out, errs
 }
 
 func (c *Console) renderSite(q *req, status int, f *siteForm, err error) {
 	v := &view{Title: "Trusted site", Nav: "sites", Data: f}
 	if err != nil {
 		v.Errors, v.Error = fieldErrors(err), jqlgate.AsError(err).Message
+		if len(jqlgate.AsError(err).Fields) > 1 {
+			v.Error = "Please correct the fields marked below."
+		}
 	}
 	c.render(q, status, "site_form", v)
 }
@@ -86,20 +127,30 @@ func (c *Console) siteNew(q *req) error {
 	return nil
 }
 
-func (c *Console) siteEdit(q *req) error {
+// storedSite reads one of the caller's sites into an edit form.
+func (c *Console) storedSite(q *req, id string) (*siteForm, error) {
 	var s trustedSite
-	if _, err := c.run(q, "system.TrustedSite", "getTrustedSite", map[string]any{"id": q.r.PathValue("id")}, &s); err != nil {
-		return err
+	if _, err := c.run(q, "system.TrustedSite", "getTrustedSite", map[string]any{"id": id}, &s); err != nil {
+		return nil, err
 	}
-	f := &siteForm{ID: s.ID, Name: s.Name, BaseURL: s.BaseURL, Auth: s.Auth(), Editing: true}
+	if s.Owner != "" && s.Owner != q.p.Owner() {
+		return nil, jqlgate.Errorf(jqlgate.EFORBIDDEN, "This trusted site belongs to %s; only its owner may change it.", s.Owner)
+	}
+	f := &siteForm{ID: s.ID, Name: s.Name, BaseURL: s.BaseURL, Auth: s.Auth(), Stored: s.Auth(), HeaderNames: s.HeaderNames,
+		UsedBy: s.Subscriptions, Editing: true}
 	if s.BasicAuth != nil {
 		f.Username = s.BasicAuth.Username
 	}
 	if o := s.OAuth2; o != nil {
 		f.TokenURL, f.ClientID, f.Scopes, f.Audience = o.TokenURL, o.ClientID, strings.Join(o.Scopes, " "), o.Audience
 	}
-	for _, p := range pairs(s.Headers) {
-		f.Headers += p.K + ": " + p.V + "\n"
+	return f, nil
+}
+
+func (c *Console) siteEdit(q *req) error {
+	f, err := c.storedSite(q, q.r.PathValue("id"))
+	if err != nil {
+		return err
 	}
 	c.renderSite(q, http.StatusOK, f, nil)
 	return nil
@@ -111,7 +162,13 @@ func (c *Console) siteUpdate(q *req) error { return c.siteSave(q, q.r.PathValue(
 
 func (c *Console) siteSave(q *req, id string) error {
 	f := readSiteForm(q.r)
-	f.ID, f.Editing = id, id != ""
+	if id != "" {
+		stored, err := c.storedSite(q, id)
+		if err != nil {
+			return err
+		}
+		f.ID, f.Editing, f.Stored, f.HeaderNames, f.UsedBy = id, true, stored.Stored, stored.HeaderNames, stored.UsedBy
+	}
 	fields, errs := f.fields()
 	if err := jqlgate.InvalidFields(errs); err != nil {
 		c.renderSite(q, http.StatusBadRequest, f, err)
@@ -128,12 +185,22 @@ func (c *Console) siteSave(q *req, id string) error {
 		}
 		return err
 	}
-	q.redirect(Prefix+"/sites", "Trusted site saved.")
+	q.redirect(Prefix+"/sites", "Trusted site "+f.Name+" saved.")
 	return nil
 }
 
+// siteDelete deletes a site; one still in use is refused (409), and the
+// list then names the webhooks using it.
 func (c *Console) siteDelete(q *req) error {
-	if _, err := c.run(q, "system.TrustedSite", "deleteTrustedSite", map[string]any{"id": q.r.PathValue("id")}, nil); err != nil {
+	id := q.r.PathValue("id")
+	_, err := c.run(q, "system.TrustedSite", "deleteTrustedSite", map[string]any{"id": id}, nil)
+	if jqlgate.ErrorCode(err) == jqlgate.ECONFLICT {
+		var s trustedSite
+		if _, gerr := c.run(q, "system.TrustedSite", "getTrustedSite", map[string]any{"id": id}, &s); gerr == nil && len(s.Subscriptions) > 0 {
+			return c.renderSites(q, http.StatusConflict, &s)
+		}
+	}
+	if err != nil {
 		return err
 	}
 	q.redirect(Prefix+"/sites", "Trusted site deleted.")

@@ -26,6 +26,10 @@ type webhookForm struct {
 	Retry, Schedule                      string
 	Filter, Metadata                     string
 	RateLimit, MaxInFlight, Timeout      string
+	// Scheme (v1 or v1a) and Secret are chosen when adding; rotating the
+	// secret changes them later.
+	Scheme, Secret         string
+	BodySigHeader, BodySig string
 }
 
 // Chosen reports whether an event is ticked.
@@ -34,12 +38,17 @@ func (f webhookForm) Chosen(name string) bool { return slices.Contains(f.Events,
 // formFields are the fields the form shows errors beside; an error on
 // any other field is listed at the top.
 var formFields = []string{"prefix", "webhookUrl", "method", "contentType", "trigger", "triggers", "includeEntity", "enabled",
-	"headers", "basicAuth", "oauth2", "trustedSite", "retryPolicy", "ordered", "filter", "rateLimitPerSecond", "maxInFlight", "timeoutSeconds", "metadata"}
+	"headers", "basicAuth", "oauth2", "trustedSite", "retryPolicy", "ordered", "filter", "rateLimitPerSecond", "maxInFlight", "timeoutSeconds", "metadata",
+	"signatureScheme", "secret", "bodySignature"}
 
 // formOf fills the form from a stored webhook, for Edit.
 func formOf(w *webhook) *webhookForm {
 	f := &webhookForm{ID: w.ID, Prefix: w.Prefix, URL: w.WebhookURL, Method: w.Method, ContentType: w.ContentType,
-		IncludeEntity: w.IncludeEntity, Enabled: w.Enabled, Ordered: w.Ordered, Auth: "none", Retry: "default", Site: w.TrustedSite}
+		IncludeEntity: w.IncludeEntity, Enabled: w.Enabled, Ordered: w.Ordered, Auth: "none", Retry: "default", Site: w.TrustedSite,
+		Scheme: w.Scheme(), BodySig: "sha256"}
+	if b := w.BodySignature; b != nil {
+		f.BodySigHeader, f.BodySig = b.Header, b.Algorithm
+	}
 	for _, ev := range w.Events() {
 		switch {
 		case ev == "*":
@@ -112,7 +121,8 @@ func readWebhookForm(r *http.Request) *webhookForm {
 		Headers: v.Get("headers"), Auth: t("auth"), Username: t("username"), Password: v.Get("password"), Site: t("trustedSite"),
 		TokenURL: t("tokenUrl"), ClientID: t("clientId"), ClientSecret: v.Get("clientSecret"), Scopes: t("scopes"), Audience: t("audience"),
 		Retry: t("retry"), Schedule: t("schedule"), Filter: t("filter"), Metadata: t("metadata"),
-		RateLimit: t("rateLimitPerSecond"), MaxInFlight: t("maxInFlight"), Timeout: t("timeoutSeconds")}
+		RateLimit: t("rateLimitPerSecond"), MaxInFlight: t("maxInFlight"), Timeout: t("timeoutSeconds"),
+		Scheme: t("signatureScheme"), Secret: t("secret"), BodySigHeader: t("bodySignatureHeader"), BodySig: t("bodySignatureAlgorithm")}
 }
 
 // fields turns the form into the intent's fields. It only parses what
@@ -130,7 +140,7 @@ func (f *webhookForm) fields(orig *webhook) (map[string]any, []jqlgate.FieldErro
 	case 1:
 		out["trigger"] = triggers[0]
 	default:
-		out["triggers"] = triggers
+		out["triggers"] = anyList(triggers)
 	}
 	if h, err := headerLines(f.Headers); err != "" {
 		bad("headers", err)
@@ -138,6 +148,7 @@ func (f *webhookForm) fields(orig *webhook) (map[string]any, []jqlgate.FieldErro
 		out["headers"] = h
 	}
 	f.authFields(out, orig)
+	f.signingFields(out, orig)
 	if p, msg := f.retryPolicy(); msg != "" {
 		bad("retryPolicy", msg)
 	} else {
@@ -164,6 +175,15 @@ func (f *webhookForm) fields(orig *webhook) (map[string]any, []jqlgate.FieldErro
 		out[n.name] = json.Number(n.text)
 	}
 	return out, errs
+}
+
+// anyList is s as a decoded JSON list, which is what the handlers read.
+func anyList(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
 }
 
 func orNil(s string) any {
@@ -199,7 +219,7 @@ func (f *webhookForm) authFields(out map[string]any, orig *webhook) {
 		if !keep {
 			o := map[string]any{"tokenUrl": f.TokenURL, "clientId": f.ClientID, "clientSecret": f.ClientSecret}
 			if sc := strings.Fields(f.Scopes); len(sc) > 0 {
-				o["scopes"] = sc
+				o["scopes"] = anyList(sc)
 			}
 			if f.Audience != "" {
 				o["audience"] = f.Audience
@@ -232,6 +252,29 @@ func (f *webhookForm) authFields(out map[string]any, orig *webhook) {
 		if orig != nil && orig.TrustedSite != "" {
 			out["trustedSite"] = nil
 		}
+	}
+}
+
+// signingFields sets the signature scheme and own secret (adding only)
+// and the optional body signature header.
+func (f *webhookForm) signingFields(out map[string]any, orig *webhook) {
+	if orig == nil {
+		if f.Scheme != "" {
+			out["signatureScheme"] = f.Scheme
+		}
+		if f.Secret != "" {
+			out["secret"] = f.Secret
+		}
+	}
+	switch {
+	case f.BodySigHeader != "":
+		b := map[string]any{"header": f.BodySigHeader}
+		if f.BodySig != "" {
+			b["algorithm"] = f.BodySig
+		}
+		out["bodySignature"] = b
+	case orig != nil && orig.BodySignature != nil:
+		out["bodySignature"] = nil
 	}
 }
 

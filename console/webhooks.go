@@ -83,7 +83,8 @@ func hasField(name string) bool {
 }
 
 func (c *Console) webhookNew(q *req) error {
-	f := &webhookForm{Method: "POST", ContentType: "application/json", IncludeEntity: true, Enabled: true, Auth: "none", Retry: "default"}
+	f := &webhookForm{Method: "POST", ContentType: "application/json", IncludeEntity: true, Enabled: true, Auth: "none", Retry: "default",
+		Scheme: "v1", BodySig: "sha256"}
 	c.renderForm(q, http.StatusOK, f, false, nil)
 	return nil
 }
@@ -99,7 +100,12 @@ func (c *Console) webhookCreate(q *req) error {
 	if _, err := c.run(q, "system.Webhook", "subscribeToWebhook", fields, &w); err != nil {
 		return c.formFailed(q, f, false, err)
 	}
-	q.redirect(Prefix+"/webhooks/"+w.ID, "Webhook added. Its signing secret is on this page.")
+	msg := "Webhook added. Its signing secret is on this page."
+	if w.Scheme() == "v1a" {
+		msg = "Webhook added. Receivers verify its signatures with the public key on this page."
+	}
+	q.warn(w.Warnings)
+	q.redirect(Prefix+"/webhooks/"+w.ID, msg)
 	return nil
 }
 
@@ -122,10 +128,20 @@ func (c *Console) getWebhook(q *req, id string) (*webhook, error) {
 	return &w, nil
 }
 
+// notOwner is the answer to an operator editing another owner's webhook,
+// which updateWebhook refuses too.
+func notOwner(w *webhook) error {
+	return jqlgate.Errorf(jqlgate.EFORBIDDEN, "This webhook belongs to %s. Only its owner may change its settings or see its secret; "+
+		"operators may view, test, retry, replay, enable and disable it.", w.Owner)
+}
+
 func (c *Console) webhookEdit(q *req) error {
 	w, err := c.getWebhook(q, q.r.PathValue("id"))
 	if err != nil {
 		return err
+	}
+	if w.Owner != "" {
+		return notOwner(w)
 	}
 	c.renderForm(q, http.StatusOK, formOf(w), true, nil)
 	return nil
@@ -137,17 +153,22 @@ func (c *Console) webhookUpdate(q *req) error {
 	if err != nil {
 		return err
 	}
+	if orig.Owner != "" {
+		return notOwner(orig)
+	}
 	f := readWebhookForm(q.r)
-	f.ID, f.HasPassword = id, orig.BasicAuth != nil || orig.OAuth2 != nil
+	f.ID, f.HasPassword, f.Scheme = id, orig.BasicAuth != nil || orig.OAuth2 != nil, orig.Scheme()
 	fields, errs := f.fields(orig)
 	if err := jqlgate.InvalidFields(errs); err != nil {
 		c.renderForm(q, http.StatusBadRequest, f, true, err)
 		return nil
 	}
 	fields["id"] = id
-	if _, err := c.run(q, "system.Webhook", "updateWebhook", fields, nil); err != nil {
+	var w webhook
+	if _, err := c.run(q, "system.Webhook", "updateWebhook", fields, &w); err != nil {
 		return c.formFailed(q, f, true, err)
 	}
+	q.warn(w.Warnings)
 	q.redirect(Prefix+"/webhooks/"+id, "Webhook saved.")
 	return nil
 }
@@ -183,7 +204,13 @@ func (c *Console) webhookSwitch(intent, done string) handler {
 
 // detailData is the webhook page.
 type detailData struct {
-	W         *webhook
+	W *webhook
+	// Operated is another owner's webhook seen by an operator: no secret,
+	// no edit.
+	Operated  bool
+	PublicKey string
+	// Site is the trusted site the webhook uses, if any.
+	Site      *trustedSite
 	Rows      []attempt
 	Total     int
 	Catalogue []eventType
@@ -228,14 +255,35 @@ func (c *Console) detail(q *req) (*detailData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &detailData{W: w}
-	if d.Rows, d.Total, err = c.logs(q, logQuery{Sub: w.ID, Limit: 100}); err != nil {
+	// Only operator views name the owner: the webhook is someone else's.
+	d := &detailData{W: w, Operated: w.Owner != ""}
+	if err := c.detailRows(q, d); err != nil {
 		return nil, err
+	}
+	if w.TrustedSite != "" {
+		var s trustedSite
+		if _, err := c.run(q, "system.TrustedSite", "getTrustedSite", map[string]any{"id": w.TrustedSite}, &s); err == nil {
+			d.Site = &s
+		}
+	}
+	if w.Scheme() == "v1a" && !d.Operated {
+		// A v1a webhook's public key is no secret: show it at once.
+		var s secretData
+		if _, err := c.run(q, "system.Webhook", "getWebhookSecret", map[string]any{"id": w.ID}, &s); err == nil {
+			d.PublicKey = s.Secret
+		}
 	}
 	if _, err := c.run(q, "system.Webhook", "listEvents", nil, &d.Catalogue); err != nil {
 		c.cfg.Logger.Warn("console: listEvents", "error", err.Error())
 	}
 	return d, nil
+}
+
+// detailRows reads the webhook's last 100 attempts.
+func (c *Console) detailRows(q *req, d *detailData) (err error) {
+	d.Rows, d.Total, _, err = c.logs(q, logQuery{ID: d.W.ID, Limit: 100})
+	c.markLatest(q, d.Rows, true)
+	return err
 }
 
 func (c *Console) renderDetail(q *req, status int, d *detailData) {
@@ -274,6 +322,9 @@ func (c *Console) webhookRotate(q *req) error {
 	if _, err := c.run(q, "system.Webhook", "rotateWebhookSecret", fields, d.Secret); err != nil {
 		return err
 	}
+	if d.W.Scheme() == "v1a" {
+		d.PublicKey = d.Secret.Secret
+	}
 	c.renderDetail(q, http.StatusOK, d)
 	return nil
 }
@@ -294,9 +345,7 @@ func (c *Console) webhookTest(q *req) error {
 		return err
 	}
 	// The test attempt is logged: show it in the list too.
-	if rows, total, err := c.logs(q, logQuery{Sub: d.W.ID, Limit: 100}); err == nil {
-		d.Rows, d.Total = rows, total
-	}
+	_ = c.detailRows(q, d)
 	c.renderDetail(q, http.StatusOK, d)
 	return nil
 }

@@ -43,9 +43,12 @@ func (d *Dispatcher) deliverOne(dl *delivery) {
 			return
 		}
 	}
-	a, resp := d.send(ctx, t, dl)
+	a, resp, failure := d.send(ctx, t, dl)
 	d.q.done(dl)
 	d.judge(t, dl, a, resp)
+	if a.Status != jqlgate.StatusDone {
+		d.logFailure(dl, a, failure)
+	}
 	d.judgeHealth(ctx, dl.subID, a)
 	d.finishAsync(ctx, dl, a)
 }
@@ -65,8 +68,9 @@ func (d *Dispatcher) finishAsync(ctx context.Context, dl *delivery, a *jqlgate.A
 }
 
 // send makes the HTTP request under the subscription's timeout and
-// returns the attempt record so far and the response (body already read).
-func (d *Dispatcher) send(ctx context.Context, t *target, dl *delivery) (*jqlgate.Attempt, *http.Response) {
+// returns the attempt record so far, the response (body already read) and
+// the error that kept the request from being made or answered.
+func (d *Dispatcher) send(ctx context.Context, t *target, dl *delivery) (*jqlgate.Attempt, *http.Response, error) {
 	now := d.cfg.Now()
 	a := &jqlgate.Attempt{CreatedAt: now.UTC(), Trigger: t.sub.MatchedTrigger(dl.fan.Event.Type)}
 	actx, cancel := context.WithTimeout(ctx, t.timeout)
@@ -77,8 +81,8 @@ func (d *Dispatcher) send(ctx context.Context, t *target, dl *delivery) (*jqlgat
 		siteHeaders, err = d.authorizeTarget(req, t)
 	}
 	if err != nil {
-		a.Error = err.Error()
-		return a, nil
+		a.Error, a.Outcome = err.Error(), jqlgate.OutcomeError
+		return a, nil, err
 	}
 	a.URL = req.URL.String()
 	a.RequestHeaders = redactHeaders(req.Header, t.sub)
@@ -96,20 +100,21 @@ func (d *Dispatcher) send(ctx context.Context, t *target, dl *delivery) (*jqlgat
 	resp, err := client.Do(req)
 	if err != nil {
 		a.Duration = time.Since(start)
-		a.Error = err.Error()
-		return a, nil
+		a.Error, a.Outcome = err.Error(), transportOutcome(err)
+		return a, nil, err
 	}
 	defer resp.Body.Close()
 	respBody, err := io.ReadAll(io.LimitReader(resp.Body, maxLogBody))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	a.Duration = time.Since(start)
-	a.ResponseCode = resp.StatusCode
+	a.ResponseCode, a.Outcome = resp.StatusCode, codeOutcome(resp.StatusCode)
 	a.ResponseHeaders = flatHeaders(resp.Header)
 	a.ResponseBody = string(respBody)
 	if err != nil {
 		a.Error = "reading response: " + err.Error()
+		return a, resp, err
 	}
-	return a, resp
+	return a, resp, nil
 }
 
 // judge sets the attempt's status: 2xx is Done; 410 Gone is Failed (and

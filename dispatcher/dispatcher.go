@@ -39,6 +39,9 @@ type Config struct {
 	// Disabler turns off subscriptions whose receiver answered 410; nil
 	// leaves them enabled (the delivery still fails).
 	Disabler Disabler
+	// Counter counts subscriptions by state for the metrics; nil exports
+	// no subscriptions gauge.
+	Counter SubscriptionCounter
 	// Node names this process in the store; it must stay the same across
 	// restarts for recovery to find its events.
 	Node string

@@ -46,18 +46,26 @@ func newHealth(maxFailed int, maxFor time.Duration) *health {
 	return &health{maxFailed: maxFailed, maxFor: maxFor, streaks: map[string]*streak{}}
 }
 
+// Kinds of automatic disable, the reason label of the disables metric.
+const (
+	disableGone     = "gone"     // the receiver answered 410 Gone
+	disableFailures = "failures" // maxFailed deliveries in a row Failed
+	disableFailing  = "failing"  // deliveries kept failing for maxFor
+)
+
 // observe counts attempt a at subscription subID and returns why the
-// subscription must be disabled now, or "". It returns a reason once per
-// streak: the streak ends with it.
-func (h *health) observe(subID string, a *jqlgate.Attempt) string {
+// subscription must be disabled now (its kind and the reason shown to the
+// owner), or "". It returns a reason once per streak: the streak ends
+// with it.
+func (h *health) observe(subID string, a *jqlgate.Attempt) (kind, reason string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if a.Status == jqlgate.StatusDone {
 		delete(h.streaks, subID)
-		return ""
+		return "", ""
 	}
 	if a.Status != jqlgate.StatusResent && a.Status != jqlgate.StatusFailed {
-		return ""
+		return "", ""
 	}
 	s := h.streaks[subID]
 	if s == nil {
@@ -67,23 +75,23 @@ func (h *health) observe(subID string, a *jqlgate.Attempt) string {
 	if a.Status == jqlgate.StatusFailed {
 		s.failed++
 	}
-	reason := h.verdict(s, a.CreatedAt)
+	kind, reason = h.verdict(s, a.CreatedAt)
 	if reason != "" {
 		delete(h.streaks, subID)
 	}
-	return reason
+	return kind, reason
 }
 
 // verdict says why streak s disables its subscription at now, or "".
-func (h *health) verdict(s *streak, now time.Time) string {
+func (h *health) verdict(s *streak, now time.Time) (kind, reason string) {
 	switch {
 	case h.maxFailed > 0 && s.failed >= h.maxFailed:
-		return fmt.Sprintf("Disabled automatically: %d deliveries in a row failed after every retry.", s.failed)
+		return disableFailures, fmt.Sprintf("Disabled automatically: %d deliveries in a row failed after every retry.", s.failed)
 	case h.maxFor > 0 && now.Sub(s.since) >= h.maxFor:
-		return fmt.Sprintf("Disabled automatically: deliveries kept failing for %s, since %s, with none delivered.",
+		return disableFailing, fmt.Sprintf("Disabled automatically: deliveries kept failing for %s, since %s, with none delivered.",
 			now.Sub(s.since).Round(time.Second), s.since.UTC().Format(time.RFC3339))
 	}
-	return ""
+	return "", ""
 }
 
 // forget ends subID's streak.
@@ -98,19 +106,19 @@ func (h *health) forget(subID string) {
 func (d *Dispatcher) judgeHealth(ctx context.Context, subID string, a *jqlgate.Attempt) {
 	if a.ResponseCode == http.StatusGone {
 		d.health.forget(subID)
-		d.disable(ctx, subID, "receiver answered 410 Gone")
+		d.disable(ctx, subID, disableGone, "receiver answered 410 Gone")
 		return
 	}
-	if reason := d.health.observe(subID, a); reason != "" {
+	if kind, reason := d.health.observe(subID, a); reason != "" {
 		d.log.Warn("disabling a failing subscription", "subscription", subID, "reason", reason)
-		d.disable(ctx, subID, reason)
+		d.disable(ctx, subID, kind, reason)
 	}
 }
 
 // disable turns the subscription off with reason; its pending deliveries
 // are parked until it is enabled again, and system.Webhook:disabled is
-// published.
-func (d *Dispatcher) disable(ctx context.Context, subID, reason string) {
+// published. kind labels the disables metric.
+func (d *Dispatcher) disable(ctx context.Context, subID, kind, reason string) {
 	if d.cfg.Disabler == nil {
 		return
 	}
@@ -118,6 +126,7 @@ func (d *Dispatcher) disable(ctx context.Context, subID, reason string) {
 		d.log.Error("disable subscription", "subscription", subID, "error", err.Error())
 		return
 	}
+	d.metrics.disables.WithLabelValues(kind).Inc()
 	if err := d.SubscriptionChanged(ctx, subID); err != nil {
 		d.log.Error("refresh subscription", "subscription", subID, "error", err.Error())
 	}

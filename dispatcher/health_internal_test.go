@@ -41,7 +41,7 @@ func TestHealthStreaks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHealth(3, 48*time.Hour)
 			for i, a := range tt.attempts {
-				got := h.observe("sub_1", a)
+				_, got := h.observe("sub_1", a)
 				if (tt.want[i] == "") != (got == "") || !strings.Contains(got, tt.want[i]) {
 					t.Errorf("attempt %d (%s): reason %q, want %q", i, a.Status, got, tt.want[i])
 				}

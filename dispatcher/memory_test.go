@@ -79,14 +79,18 @@ func resent(t *testing.T, reg *prometheus.Registry) float64 {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() != "jqlgate_dispatcher_deliveries_total" {
+		if mf.GetName() != "jqlgate_webhook_attempts_total" {
 			continue
 		}
+		sum := 0.0
 		for _, m := range mf.GetMetric() {
-			if m.GetLabel()[0].GetValue() == jqlgate.StatusResent {
-				return m.GetCounter().GetValue()
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "status" && l.GetValue() == jqlgate.StatusResent {
+					sum += m.GetCounter().GetValue()
+				}
 			}
 		}
+		return sum
 	}
 	return 0
 }

@@ -105,7 +105,7 @@ func (d *Dispatcher) SendNow(ctx context.Context, sub *jqlgate.Subscription, ev 
 	}
 	f := &jqlgate.Fanout{Event: ev, Targets: []string{sub.ID}, Accepted: d.cfg.Now().UTC()}
 	dl := &delivery{id: DeliveryID(ev.ID, sub.ID), fan: f, subID: sub.ID, attempt: 1, heapIdx: -1}
-	a, _ := d.send(ctx, d.newTarget(&marked, nil), dl)
+	a, _, _ := d.send(ctx, d.newTarget(&marked, nil), dl)
 	if len(a.ResponseBody) > MaxTestBody {
 		a.ResponseBody = a.ResponseBody[:MaxTestBody]
 	}

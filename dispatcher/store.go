@@ -56,6 +56,13 @@ type Source interface {
 	Version(ctx context.Context) (int64, error)
 }
 
+// SubscriptionCounter counts every owner's subscriptions by state, for the
+// jqlgate_webhook_subscriptions gauge (the subscription store implements
+// it).
+type SubscriptionCounter interface {
+	CountByState(ctx context.Context) (enabled, disabled int, err error)
+}
+
 // Disabler turns a subscription off, as after a receiver answers 410 Gone.
 type Disabler interface {
 	Disable(ctx context.Context, id, reason string) error

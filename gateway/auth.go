@@ -35,6 +35,7 @@ func (s *Server) authorize(ctx context.Context, c echo.Context, meta *jqlgate.Me
 		}
 		return nil, err
 	}
+	c.Set(keyPrincipal, p)
 	if err := s.rateLimit(p.Owner()); err != nil {
 		return nil, err
 	}
@@ -58,7 +59,11 @@ func (s *Server) authorizePublic(ctx context.Context, c echo.Context, meta *jqlg
 	if tokenFrom(c.Request(), "", meta.AuthenticationToken) == "" {
 		return nil, nil
 	}
-	return s.authenticate(ctx, c.Request(), meta)
+	p, err := s.authenticate(ctx, c.Request(), meta)
+	if err == nil {
+		c.Set(keyPrincipal, p)
+	}
+	return p, err
 }
 
 func (s *Server) authenticate(ctx context.Context, r *http.Request, meta *jqlgate.Meta) (*jqlgate.Principal, error) {

@@ -74,10 +74,18 @@ func logLevel(r *http.Request) slog.Level {
 	return slog.LevelInfo
 }
 
+// maxLoggedName bounds the namespace and intent a request line logs.
+const maxLoggedName = 128
+
 // loggedPath is the request path, cut to maxLoggedPath bytes.
-func loggedPath(p string) string {
-	if len(p) <= maxLoggedPath {
-		return p
+func loggedPath(p string) string { return cut(p, maxLoggedPath) }
+
+// loggedName is a namespace or intent, cut to maxLoggedName bytes.
+func loggedName(s string) string { return cut(s, maxLoggedName) }
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return p[:maxLoggedPath] + "…"
+	return s[:n] + "…"
 }

@@ -119,9 +119,12 @@ func (s *Server) readBody(c echo.Context) ([]byte, error) {
 	// to drain the rest of a body that may never come.
 	c.Response().Header().Set("Connection", "close")
 	var mbe *http.MaxBytesError
+	var je *jqlgate.Error
 	switch {
 	case errors.As(err, &mbe):
 		return nil, tooLarge(mbe.Limit)
+	case errors.As(err, &je): // a damaged compressed body (decodeBody)
+		return nil, je
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return nil, &jqlgate.Error{Code: jqlgate.EUNAVAILABLE, Message: "The request body did not arrive in time.", RetryAfter: time.Second}
 	}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"time"
@@ -33,6 +34,24 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.latency = register(reg, m.latency)
 	m.inFlight = register(reg, m.inFlight)
 	return m
+}
+
+// storeUp exports jqlgate_store_up: whether the store answers Ready (the
+// /readyz check) at scrape time.
+func (s *Server) storeUp(reg prometheus.Registerer) {
+	if s.Ready == nil {
+		return
+	}
+	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "jqlgate_store_up", Help: "1 if the store answered the readiness check at scrape time, else 0.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if s.Ready(ctx) != nil {
+			return 0
+		}
+		return 1
+	}))
 }
 
 // register registers c, or returns the collector already registered under

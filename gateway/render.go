@@ -44,6 +44,8 @@ const (
 	keyIntent  = "jqlgate.intent"
 	keyDraw    = "jqlgate.draw"
 	keyQueries = "jqlgate.queries"
+	// keyPrincipal is the authenticated caller, for the request line.
+	keyPrincipal = "jqlgate.principal"
 )
 
 // newResponse starts an envelope with the request's intent, draw and query

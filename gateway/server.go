@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -47,6 +48,12 @@ type Server struct {
 	// request's own host whose pages may send requests the jwt cookie
 	// authenticates. Check them with CheckOrigins first.
 	AllowedOrigins []string
+	// CORSAllowOrigins opt the API routes into CORS: origins
+	// (scheme://host[:port]) whose pages may call them with credentials,
+	// and which count as allowed origins for the jwt cookie too, or "*"
+	// for any origin without credentials. Check them with CheckCORSOrigins
+	// first.
+	CORSAllowOrigins []string
 	// Metrics is the registry the gateway's collectors join and /metrics
 	// serves; nil uses a registry of its own.
 	Metrics *prometheus.Registry
@@ -59,6 +66,7 @@ type Server struct {
 	lim        Limits
 	limiter    *limiter
 	origins    *originGuard
+	corsPolicy *corsPolicy
 	metrics    *metrics
 	metricsOut http.Handler
 }
@@ -72,7 +80,7 @@ func NewServer(addr string, logger *slog.Logger, ready func(ctx context.Context)
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect() // headers are client-controlled; trust none by default
 	e.Validator = schemas.Default()
-	e.Use(securityHeaders, requestID, s.logRequests)
+	e.Use(securityHeaders, requestID, s.logRequests, s.cors, s.decodeBody)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.POST("/jql", s.jql, s.setupFirst, s.instrument)
@@ -86,7 +94,11 @@ func (s *Server) setup() {
 		s.lim = s.Limits.withDefaults()
 		s.limiter = newLimiter(s.lim.Rate, s.lim.Burst)
 		var err error
-		if s.origins, err = newOriginGuard(s.AllowedOrigins); err != nil {
+		if s.corsPolicy, err = newCORSPolicy(s.CORSAllowOrigins); err != nil {
+			s.Logger.Error("CORS origins ignored", "error", err.Error())
+		}
+		trusted := append(slices.Clone(s.AllowedOrigins), s.corsPolicy.credentialed()...)
+		if s.origins, err = newOriginGuard(trusted); err != nil {
 			s.Logger.Error("allowed origins ignored", "error", err.Error())
 			s.origins, _ = newOriginGuard(nil)
 		}
@@ -95,6 +107,7 @@ func (s *Server) setup() {
 			reg = prometheus.NewRegistry()
 		}
 		s.metrics = newMetrics(reg)
+		s.storeUp(reg)
 		s.metricsOut = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	})
 }
@@ -194,16 +207,35 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if !s.Logger.Enabled(r.Context(), level) {
 			return nil
 		}
-		s.Logger.LogAttrs(r.Context(), level, "request",
-			slog.Group("request",
-				slog.String("id", jqlgate.RequestIDFromContext(r.Context())),
-				slog.String("method", r.Method),
-				slog.String("path", loggedPath(r.URL.Path)),
-				slog.String("remote", c.RealIP()),
-			),
+		attrs := make([]slog.Attr, 0, 6)
+		attrs = append(attrs, slog.Group("request",
+			slog.String("id", jqlgate.RequestIDFromContext(r.Context())),
+			slog.String("method", r.Method),
+			slog.String("path", loggedPath(r.URL.Path)),
+			slog.String("remote", c.RealIP()),
+		))
+		attrs = append(attrs, commandAttrs(c)...)
+		attrs = append(attrs,
 			slog.Int("status", c.Response().Status),
-			slog.Duration("duration", time.Since(start)),
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 		)
+		s.Logger.LogAttrs(r.Context(), level, "request", attrs...)
 		return nil
 	}
+}
+
+// commandAttrs are the namespace, intent and principal of a JQL request,
+// as far as they were known before it ended: none when the envelope did
+// not decode, no principal when it did not authenticate. Client-chosen
+// names are cut to maxLoggedName bytes.
+func commandAttrs(c echo.Context) []slog.Attr {
+	var out []slog.Attr
+	if ns, ok := c.Get(keyNamespace).(string); ok {
+		intent, _ := c.Get(keyIntent).(string)
+		out = append(out, slog.String("namespace", loggedName(ns)), slog.String("intent", loggedName(intent)))
+	}
+	if p, ok := c.Get(keyPrincipal).(*jqlgate.Principal); ok && p != nil {
+		out = append(out, slog.String("principal", p.Owner()))
+	}
+	return out
 }

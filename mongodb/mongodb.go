@@ -15,7 +15,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -36,7 +38,14 @@ type Config struct {
 	DataDir string
 	// ConnectTimeout bounds how long Open waits for the store.
 	ConnectTimeout time.Duration
-	Logger         *slog.Logger
+	// EmbeddedSync is the embedded store's SQLite synchronous setting
+	// (its files are in WAL mode): "full" (the default) syncs every commit
+	// to disk, so an acknowledged write survives a crash of the machine;
+	// "normal" leaves a commit to the operating system, so it survives a
+	// crash of the process (kill -9) but the last commits may be lost if the
+	// machine loses power.
+	EmbeddedSync string
+	Logger       *slog.Logger
 }
 
 // DB is an open store.
@@ -69,7 +78,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	uri := cfg.URI
 	if uri == "" {
 		var err error
-		uri, db.stopEmbedded, err = startEmbedded(ctx, cfg.DataDir, cfg.Logger)
+		uri, db.stopEmbedded, err = startEmbedded(ctx, cfg.DataDir, cfg.EmbeddedSync, cfg.Logger)
 		if err != nil {
 			return nil, err
 		}
@@ -84,6 +93,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	db.URI = uri
 	if db.Embedded {
 		embeddedClients.Store(client, struct{}{})
+		writeGates.Store(client, &sync.Mutex{})
 	}
 	db.Database = client.Database(cfg.Database)
 	return db, nil
@@ -124,7 +134,14 @@ func connect(ctx context.Context, uri string, timeout time.Duration) (*mongo.Cli
 // startEmbedded starts FerretDB on SQLite files in dataDir, listening on a
 // free loopback port only, and returns its URI and a stop function that
 // waits for it to close its files.
-func startEmbedded(ctx context.Context, dataDir string, logger *slog.Logger) (string, func(), error) {
+func startEmbedded(ctx context.Context, dataDir, sync string, logger *slog.Logger) (string, func(), error) {
+	switch sync {
+	case "":
+		sync = "full"
+	case "full", "normal":
+	default:
+		return "", nil, fmt.Errorf("embedded store: synchronous %q is not full or normal", sync)
+	}
 	dir, err := filepath.Abs(filepath.Join(dataDir, "store"))
 	if err != nil {
 		return "", nil, fmt.Errorf("embedded store: %w", err)
@@ -138,8 +155,8 @@ func startEmbedded(ctx context.Context, dataDir string, logger *slog.Logger) (st
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
 		Handler:   "sqlite",
-		SQLiteURL: (&url.URL{Scheme: "file", Path: dir + "/"}).String(),
-		Logger:    slog.New(levelFloor{flog.Handler(), slog.LevelError}),
+		SQLiteURL: (&url.URL{Scheme: "file", Path: dir + "/", RawQuery: url.Values{"_pragma": {"synchronous(" + sync + ")"}}.Encode()}).String(),
+		Logger:    slog.New(levelFloor{Handler: flog.Handler(), min: slog.LevelError}),
 	})
 	if err != nil {
 		return "", nil, fmt.Errorf("embedded store in %s: %w", dir, err)
@@ -158,22 +175,39 @@ func startEmbedded(ctx context.Context, dataDir string, logger *slog.Logger) (st
 	return f.MongoDBURI(), stop, nil
 }
 
-// levelFloor drops records below a minimum level.
+// levelFloor drops records below a minimum level. It applies WithAttrs
+// and WithGroup only when a record passes: the embedded store calls With
+// on every SQL statement with the statement's arguments (whole documents)
+// for a debug record that is dropped, and a JSON handler would format
+// those arguments up front.
 type levelFloor struct {
 	slog.Handler
 	min slog.Level
+	ops []func(slog.Handler) slog.Handler
 }
 
 func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
 }
 
+func (h levelFloor) Handle(ctx context.Context, r slog.Record) error {
+	out := h.Handler
+	for _, op := range h.ops {
+		out = op(out)
+	}
+	return out.Handle(ctx, r)
+}
+
 func (h levelFloor) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return levelFloor{h.Handler.WithAttrs(attrs), h.min}
+	return h.with(func(next slog.Handler) slog.Handler { return next.WithAttrs(attrs) })
 }
 
 func (h levelFloor) WithGroup(name string) slog.Handler {
-	return levelFloor{h.Handler.WithGroup(name), h.min}
+	return h.with(func(next slog.Handler) slog.Handler { return next.WithGroup(name) })
+}
+
+func (h levelFloor) with(op func(slog.Handler) slog.Handler) levelFloor {
+	return levelFloor{Handler: h.Handler, min: h.min, ops: append(slices.Clip(h.ops), op)}
 }
 
 // Ping checks that the store answers.
@@ -186,6 +220,7 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close(ctx context.Context) error {
 	forgetClient(db.Client)
 	err := db.Client.Disconnect(ctx)
+	writeGates.Delete(db.Client)
 	db.stopEmbeddedStore()
 	return err
 }

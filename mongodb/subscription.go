@@ -153,6 +153,20 @@ func (s *SubscriptionStore) ListEnabled(ctx context.Context) ([]*jqlgate.Subscri
 	return s.find(ctx, "subscriptions.ListEnabled", bson.D{{Key: "enabled", Value: true}}, options.Find())
 }
 
+// CountByState counts every owner's subscriptions, enabled and disabled,
+// for the metrics. It reads no secret.
+func (s *SubscriptionStore) CountByState(ctx context.Context) (enabled, disabled int, err error) {
+	total, err := s.coll.CountDocuments(Counted(ctx), bson.D{})
+	if err != nil {
+		return 0, 0, translate("subscriptions.CountByState", err)
+	}
+	on, err := s.coll.CountDocuments(Counted(ctx), bson.D{{Key: "enabled", Value: true}})
+	if err != nil {
+		return 0, 0, translate("subscriptions.CountByState", err)
+	}
+	return int(on), int(max(0, total-on)), nil // max: a subscription created between the counts
+}
+
 func (s *SubscriptionStore) find(ctx context.Context, op string, filter bson.D, opts *options.FindOptionsBuilder) ([]*jqlgate.Subscription, error) {
 	cur, err := s.coll.Find(Counted(ctx), filter, opts)
 	if err != nil {

@@ -30,7 +30,7 @@ func TestValidateMeta(t *testing.T) {
 			{Field: "limit", Message: "limit must be at most 1000"},
 		}},
 		{"empty ordering item", jqlgate.Meta{Namespace: "a.B", Schema: "model", Intent: "retrieve", Ordering: []string{"pk", ""}}, []jqlgate.FieldError{
-			{Field: "ordering[1]", Message: "ordering[1] must be at least 1 characters long"},
+			{Field: "ordering[1]", Message: "ordering[1] must not be empty"},
 		}},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -175,16 +177,26 @@ func (b *browser) signOut() {
 // new webhook's id from the page it lands on.
 func (b *browser) addWebhook(url, prefix, event, schedule string) string {
 	b.t.Helper()
+	var extra []chromedp.Action
+	if schedule != "" {
+		extra = append(extra, chromedp.Click("#retry-custom", chromedp.ByQuery), chromedp.SetValue("#schedule", schedule, chromedp.ByQuery))
+	}
+	return b.addWebhookWith(url, prefix, []string{event}, extra...)
+}
+
+// addWebhookWith ticks each of events on the Add webhook form, runs
+// extra on it, and submits it.
+func (b *browser) addWebhookWith(url, prefix string, events []string, extra ...chromedp.Action) string {
+	b.t.Helper()
 	b.open("/console/webhooks/new")
 	actions := []chromedp.Action{
 		chromedp.SetValue("#webhookUrl", url, chromedp.ByQuery),
 		chromedp.SetValue("#prefix", prefix, chromedp.ByQuery),
-		chromedp.Click(fmt.Sprintf(`input[name=event][value=%q]`, event), chromedp.ByQuery),
 	}
-	if schedule != "" {
-		actions = append(actions, chromedp.Click("#retry-custom", chromedp.ByQuery), chromedp.SetValue("#schedule", schedule, chromedp.ByQuery))
+	for _, ev := range events {
+		actions = append(actions, chromedp.Click(fmt.Sprintf(`input[name=event][value=%q]`, ev), chromedp.ByQuery))
 	}
-	b.run("fill the webhook form", actions...)
+	b.run("fill the webhook form", append(actions, extra...)...)
 	if prefix == "app" {
 		b.shot("webhook-add")
 	}
@@ -194,6 +206,49 @@ func (b *browser) addWebhook(url, prefix, event, schedule string) string {
 		b.t.Fatalf("adding a webhook landed on %s:\n%s", b.location(), b.text())
 	}
 	return m[1]
+}
+
+// count is how many elements match a CSS selector on the page.
+func (b *browser) count(sel string) int {
+	b.t.Helper()
+	var n int
+	b.run("count "+sel, chromedp.Evaluate(fmt.Sprintf(`document.querySelectorAll(%q).length`, sel), &n))
+	return n
+}
+
+// recordingReceiver answers 200 and keeps one header of every request.
+type recordingReceiver struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []string
+}
+
+func newRecordingReceiver(t *testing.T, header string) *recordingReceiver {
+	r := &recordingReceiver{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		_, _ = io.Copy(io.Discard, req.Body)
+		r.mu.Lock()
+		r.seen = append(r.seen, req.Header.Get(header))
+		r.mu.Unlock()
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+// waitFor waits until the receiver has seen want.
+func (r *recordingReceiver) waitFor(t *testing.T, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r.mu.Lock()
+		seen := slices.Clone(r.seen)
+		r.mu.Unlock()
+		if slices.Contains(seen, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the receiver never got %q; it got %q", want, seen)
+		}
+	}
 }
 
 // switchReceiver is a webhook receiver whose answer can be switched.
@@ -228,6 +283,14 @@ func userToken(t *testing.T, p *proc, user string) string {
 	return d.Token
 }
 
+// consoleRenameCustomer updates a customer through /jql.
+func consoleRenameCustomer(t *testing.T, p *proc, token, id, name string) {
+	t.Helper()
+	m := map[string]any{"namespace": "profile.Customer", "schema": "model", "intent": "update", "authenticationClass": "jwt", "authenticationToken": token,
+		"uniqueObject": map[string]any{"id": id}}
+	p.jql(map[string]any{"__meta__": m, "name": name}).must(t)
+}
+
 func consoleCustomer(t *testing.T, p *proc, token, name string) string {
 	t.Helper()
 	m := map[string]any{"namespace": "profile.Customer", "schema": "model", "intent": "create", "authenticationClass": "jwt", "authenticationToken": token}
@@ -247,7 +310,7 @@ func TestConsoleBrowser(t *testing.T) {
 	dir := t.TempDir()
 	createConsoleUser(t, dir, "admin", "*")
 	createConsoleUser(t, dir, "alice", "system.Webhook:subscribeToWebhook system.Webhook:listWebhooks system.Webhook:getWebhook "+
-		"system.Webhook:getWebhookLogs system.Webhook:getWebhookQueue system.Webhook:listEvents profile.Customer:retrieve")
+		"system.Webhook:getWebhookLogs system.Webhook:getWebhookQueue system.Webhook:listEvents system.Webhook:privateTargets profile.Customer:retrieve")
 	p := serve(t, dir, "JQLGATE_WEBHOOK_ALLOW_CIDRS=127.0.0.0/8")
 	ok := newSwitchReceiver(t, http.StatusOK, hostileBody)
 	failing := newSwitchReceiver(t, http.StatusInternalServerError, "down for maintenance")
@@ -313,6 +376,17 @@ func TestConsoleBrowser(t *testing.T) {
 	failing.status.Store(http.StatusOK)
 	b.run("retry now", chromedp.Click(`form[action^="/console/deliveries/"] button`, chromedp.ByQuery), chromedp.WaitVisible(".flash", chromedp.ByQuery))
 	b.eventually("/console/logs?status=Done&webhook="+failSub, "Done")
+	// Once a later attempt succeeded, the older Resent one offers no Retry,
+	// also when a filter hides the later attempt.
+	for _, path := range []string{"/console/logs?webhook=" + failSub, "/console/logs?status=Resent&webhook=" + failSub, "/console/webhooks/" + failSub} {
+		b.open(path)
+		if s := b.text(); !strings.Contains(s, "Resent") {
+			t.Fatalf("%s does not show the Resent attempt:\n%s", path, s)
+		}
+		if n := b.count(`form[action^="/console/deliveries/"]`); n != 0 {
+			t.Errorf("%s offers Retry on %d attempts of a delivery that is Done", path, n)
+		}
+	}
 
 	// The customer link opens the record, with its deliveries.
 	b.open("/console/logs?webhook=" + failSub)
@@ -322,6 +396,124 @@ func TestConsoleBrowser(t *testing.T) {
 		t.Fatalf("the customer link did not open the record:\n%s", s)
 	}
 	b.shot("record")
+
+	// A webhook with two events, through the form: both arrive.
+	multi := newRecordingReceiver(t, "X-Webhook-Event")
+	multiSub := b.addWebhookWith(multi.URL+"/hooks", "multi", []string{"profile.Customer:create", "profile.Customer:update"})
+	if s := b.text(); !strings.Contains(s, "profile.Customer:create") || !strings.Contains(s, "profile.Customer:update") {
+		t.Errorf("the webhook page does not list both events:\n%s", s)
+	}
+	cus3 := consoleCustomer(t, p, token, "Katherine Johnson")
+	consoleRenameCustomer(t, p, token, cus3, "Katherine G. Johnson")
+	multi.waitFor(t, "profile.Customer:create")
+	multi.waitFor(t, "profile.Customer:update")
+	b.open("/console/webhooks")
+	if s := b.text(); !strings.Contains(s, multi.URL) || !strings.Contains(s, "profile.Customer:update") {
+		t.Errorf("the list does not show the two-event webhook's events:\n%s", s)
+	}
+	b.eventually("/console/webhooks/"+multiSub+"/edit", "Save webhook")
+	var ticked int
+	b.run("count ticked events", chromedp.Evaluate(`document.querySelectorAll("input[name=event]:checked").length`, &ticked))
+	if ticked != 2 {
+		t.Errorf("the Edit form ticks %d events, want 2", ticked)
+	}
+
+	// A v1a webhook shows its whpk_ public key; a host that does not
+	// resolve is saved with a warning.
+	b.addWebhookWith("http://receiver.invalid/hooks", "signed", []string{"profile.Customer:delete"},
+		chromedp.Click("#scheme-v1a", chromedp.ByQuery))
+	s := b.text()
+	if !strings.Contains(s, "does not resolve") {
+		t.Errorf("no warning after adding a webhook whose host does not resolve:\n%s", s)
+	}
+	var pub string
+	b.run("read the public key", chromedp.Text("#public-key", &pub, chromedp.ByQuery))
+	if !strings.HasPrefix(pub, "whpk_") || strings.Contains(s, "whsk_") {
+		t.Errorf("a v1a webhook's page shows key %q:\n%s", pub, s)
+	}
+	b.shot("webhook-v1a")
+
+	// A trusted site added through the form and picked on the Add webhook
+	// form: its basic auth reaches the receiver.
+	guarded := newRecordingReceiver(t, "Authorization")
+	b.open("/console/sites/new")
+	b.run("fill the site form",
+		chromedp.SetValue("#name", "Billing", chromedp.ByQuery),
+		chromedp.SetValue("#baseUrl", guarded.URL, chromedp.ByQuery),
+		chromedp.Click("#auth-basic", chromedp.ByQuery),
+		chromedp.SetValue("#username", "billing", chromedp.ByQuery),
+		chromedp.SetValue("#password", "s3cret-pass", chromedp.ByQuery))
+	b.shot("site-add")
+	b.run("save the site", chromedp.Click(`form.wide button[type=submit]`, chromedp.ByQuery), chromedp.WaitVisible(".flash", chromedp.ByQuery))
+	if s := b.text(); !strings.Contains(s, "Billing") || !strings.Contains(s, guarded.URL) || strings.Contains(s, "s3cret-pass") {
+		t.Fatalf("the sites page after adding one:\n%s", s)
+	}
+	siteSub := b.addWebhookWith(guarded.URL+"/in", "billing", []string{"profile.Customer:create"},
+		chromedp.Click("#auth-site", chromedp.ByQuery),
+		chromedp.Evaluate(`(() => { const s = document.querySelector("#trustedSite"); s.value = [...s.options].find(o => o.text.startsWith("Billing")).value; })()`, nil))
+	if s := b.text(); !strings.Contains(s, "Billing") {
+		t.Errorf("the webhook page does not name its trusted site:\n%s", s)
+	}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("billing:s3cret-pass"))
+	consoleCustomer(t, p, token, "Dorothy Vaughan")
+	guarded.waitFor(t, basic)
+	b.eventually("/console/logs?webhook="+siteSub, "Billing")
+
+	// Editing the site with the password left blank keeps it.
+	b.open("/console/sites")
+	b.run("open the site", chromedp.Click(`a[href$="/edit"]`, chromedp.ByQuery), chromedp.WaitVisible("#name", chromedp.ByQuery))
+	if s := b.text(); !strings.Contains(s, guarded.URL+"/in") {
+		t.Errorf("the site's page does not list the webhook using it:\n%s", s)
+	}
+	var pw string
+	b.run("read the password field", chromedp.Value("#password", &pw, chromedp.ByQuery))
+	if pw != "" {
+		t.Errorf("the site form shows the stored password %q", pw)
+	}
+	b.shot("site-edit")
+	b.run("rename the site", chromedp.SetValue("#name", "Billing EU", chromedp.ByQuery),
+		chromedp.Click(`form.wide button[type=submit]`, chromedp.ByQuery), chromedp.WaitVisible(".flash", chromedp.ByQuery))
+	guarded.mu.Lock()
+	guarded.seen = nil
+	guarded.mu.Unlock()
+	consoleCustomer(t, p, token, "Mary Jackson")
+	guarded.waitFor(t, basic)
+
+	// Deleting a site in use is refused, naming the webhooks using it.
+	b.open("/console/sites")
+	b.run("delete the site", chromedp.Click(`details.confirm summary`, chromedp.ByQuery),
+		chromedp.Click(`form[action$="/delete"] button`, chromedp.ByQuery), chromedp.WaitVisible("#site-in-use", chromedp.ByQuery))
+	if s := b.text(); !strings.Contains(s, "still in use") || !strings.Contains(s, guarded.URL+"/in") {
+		t.Errorf("deleting a site in use:\n%s", s)
+	}
+	b.shot("site-in-use")
+
+	// Another owner's webhook: alice subscribes through /jql; the operator
+	// sees it named by its owner, with its logs, but no secret and no edit.
+	aliceRcv := newRecordingReceiver(t, "X-Webhook-Event")
+	aliceToken := userToken(t, p, "alice")
+	var aliceSub struct{ ID string }
+	p.jql(map[string]any{"__meta__": map[string]any{"namespace": "system.Webhook", "schema": "controller", "intent": "subscribeToWebhook",
+		"authenticationClass": "jwt", "authenticationToken": aliceToken},
+		"prefix": "alice", "trigger": "profile.Customer:create", "webhookUrl": aliceRcv.URL + "/alice"}).must(t).decode(t, &aliceSub)
+	consoleCustomer(t, p, token, "Annie Easley")
+	aliceRcv.waitFor(t, "profile.Customer:create")
+	b.open("/console/webhooks")
+	if s := b.text(); !strings.Contains(s, aliceRcv.URL) || !strings.Contains(s, "user:") {
+		t.Errorf("the operator does not see alice's webhook with its owner:\n%s", s)
+	}
+	if s := b.eventually("/console/webhooks/"+aliceSub.ID, "Done"); !strings.Contains(s, "belongs to") {
+		t.Errorf("the operator's view of alice's webhook:\n%s", s)
+	}
+	if n := b.count(`form[action$="/secret"], a[href$="/edit"], a[href$="/delete"]`); n != 0 {
+		t.Errorf("the operator is offered %d secret, edit or delete controls on alice's webhook", n)
+	}
+	b.shot("webhook-operated")
+	b.eventually("/console/logs?webhook="+aliceSub.ID, aliceRcv.URL)
+	b.open("/console/webhooks/" + aliceSub.ID + "/edit")
+	if s := b.text(); !strings.Contains(s, "Only its owner") {
+		t.Errorf("editing alice's webhook as an operator:\n%s", s)
+	}
 
 	// The remaining pages, for the screenshots.
 	for _, pg := range []struct{ path, name, want string }{
@@ -354,8 +546,14 @@ func TestConsoleBrowser(t *testing.T) {
 
 	// A narrow screen still reads.
 	b.run("narrow window", chromedp.EmulateViewport(375, 800))
-	b.open("/console/logs")
-	b.shot("logs-375")
+	for _, pg := range []struct{ path, name string }{
+		{"/console/logs", "logs-375"}, {"/console/webhooks", "webhooks-375"}, {"/console/webhooks/" + sub, "webhook-detail-375"},
+		{"/console/webhooks/new", "webhook-add-375"}, {"/console/queue", "queue-375"}, {"/console/sites", "sites-375"},
+		{"/console/", "overview-375"}, {"/console/webhooks/" + aliceSub.ID, "webhook-operated-375"},
+	} {
+		b.open(pg.path)
+		b.shot(pg.name)
+	}
 	b.run("wide window", chromedp.EmulateViewport(1280, 900))
 
 	// A user without system.Webhook:operate sees neither another owner's
@@ -365,6 +563,13 @@ func TestConsoleBrowser(t *testing.T) {
 	b.open("/console/webhooks")
 	if s := b.text(); strings.Contains(s, ok.URL) || strings.Contains(s, failing.URL) {
 		t.Errorf("alice sees admin's webhooks:\n%s", s)
+	}
+	if s := b.text(); !strings.Contains(s, aliceRcv.URL) || strings.Contains(s, "user:") {
+		t.Errorf("alice does not see her own webhook, or sees owners:\n%s", s)
+	}
+	b.open("/console/logs")
+	if s := b.text(); strings.Contains(s, ok.URL) || strings.Contains(s, guarded.URL) || !strings.Contains(s, aliceRcv.URL) {
+		t.Errorf("alice's logs show other owners' deliveries, or not hers:\n%s", s)
 	}
 	var code int
 	b.run("open admin's webhook by URL", chromedp.Navigate(p.URL+"/console/webhooks/"+sub),

@@ -26,29 +26,35 @@ import (
 // benchOptions are the settings of jqlgate bench.
 var benchOptions = []option{
 	{flag: "events", def: "20000", usage: "events to publish"},
-	{flag: "subscriptions", def: "1", usage: "subscriptions every event fans out to"},
+	{flag: "subscriptions", def: "1", usage: "subscriptions every event fans out to (0, with --http, measures ingest only)"},
 	{flag: "publishers", def: "64", usage: "concurrent publishers"},
 	{flag: "rate", def: "0", usage: "events per second to publish at; 0 publishes as fast as possible"},
 	{flag: "workers", def: "64", usage: "dispatcher delivery workers"},
 	{flag: "mongodb-uri", env: "MONGODB_URI", def: "", usage: "MongoDB URI; empty starts the embedded store in a temporary directory"},
 	{flag: "timeout", def: "2m", usage: "give up waiting for deliveries after this long"},
+	{flag: "embedded-sync", def: "full", usage: "the embedded store's synchronous setting, full or normal (see serve --embedded-sync)"},
 }
+
+func init() { benchOptions = append(benchOptions, httpBenchOptions...) }
 
 type benchConfig struct {
 	events, subs, publishers, workers int
 	rate                              float64
-	uri                               string
+	uri, sync                         string
 	timeout                           time.Duration
 }
 
 func parseBenchConfig(s *optionSet) (benchConfig, error) {
-	c := benchConfig{uri: s.str("mongodb-uri")}
+	c := benchConfig{uri: s.str("mongodb-uri"), sync: s.str("embedded-sync")}
+	if c.sync != "full" && c.sync != "normal" {
+		return c, fmt.Errorf("--embedded-sync: %q is not full or normal", c.sync)
+	}
 	var err error
 	for name, p := range map[string]*int{"events": &c.events, "subscriptions": &c.subs, "publishers": &c.publishers, "workers": &c.workers} {
 		if *p, err = s.int(name); err != nil {
 			return c, err
 		}
-		if *p <= 0 {
+		if *p <= 0 && !(name == "subscriptions" && *p == 0) {
 			return c, fmt.Errorf("--%s: must be at least 1", name)
 		}
 	}
@@ -60,7 +66,7 @@ func parseBenchConfig(s *optionSet) (benchConfig, error) {
 }
 
 func runBench(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	opts := newOptionSet("bench", "Usage: jqlgate bench [options]\n\nMeasures the dispatcher end to end: publishes events from concurrent publishers\ninto a real store, delivers them to a local receiver and reports accepted/s,\ndelivered/s and event-to-receipt latency.", benchOptions, env)
+	opts := newOptionSet("bench", "Usage: jqlgate bench [options]\n\nMeasures the dispatcher end to end: publishes events from concurrent publishers\ninto a real store, delivers them to a local receiver and reports accepted/s,\ndelivered/s and event-to-receipt latency. With --http it measures what a client\nsees instead: it starts serve (or targets --url), gets an OAuth2 token, subscribes\nits own receiver through /jql, sends --events profile.Customer creates from\n--publishers concurrent clients (or at --rate) and counts unique signed deliveries.", benchOptions, env)
 	if err := opts.parse(args, stderr); err != nil {
 		return err
 	}
@@ -68,7 +74,19 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	db, cleanup, err := openBenchStore(ctx, cfg.uri)
+	if h, err := opts.bool("http"); err != nil {
+		return err
+	} else if h {
+		hc, err := parseHTTPBenchConfig(opts, cfg)
+		if err != nil {
+			return err
+		}
+		return runHTTPBench(ctx, hc, env, stdout, stderr)
+	}
+	if cfg.subs == 0 {
+		return errors.New("--subscriptions 0 (ingest only) needs --http")
+	}
+	db, cleanup, err := openBenchStore(ctx, cfg.uri, cfg.sync)
 	if err != nil {
 		return err
 	}
@@ -78,7 +96,7 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 
 // openBenchStore opens the store and a fresh database in it, dropped (with
 // any temporary directory) by the returned cleanup.
-func openBenchStore(ctx context.Context, uri string) (*mongodb.DB, func(), error) {
+func openBenchStore(ctx context.Context, uri, sync string) (*mongodb.DB, func(), error) {
 	dir := ""
 	if uri == "" {
 		var err error
@@ -87,7 +105,7 @@ func openBenchStore(ctx context.Context, uri string) (*mongodb.DB, func(), error
 		}
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := mongodb.Open(ctx, mongodb.Config{URI: uri, DataDir: dir, Database: "bench_" + jqlgate.NewID("")[:16], Logger: quiet})
+	db, err := mongodb.Open(ctx, mongodb.Config{URI: uri, DataDir: dir, Database: "bench_" + jqlgate.NewID("")[:16], EmbeddedSync: sync, Logger: quiet})
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, nil, err

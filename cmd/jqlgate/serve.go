@@ -17,14 +17,16 @@ var serveOptions = append([]option{
 	{flag: "data-dir", env: "JQLGATE_DATA_DIR", def: "./data", usage: "directory for the embedded store's files and generated keys"},
 	{flag: "mongodb-uri", env: "MONGODB_URI", def: "", usage: "MongoDB URI; empty starts the embedded store in --data-dir", secret: false},
 	{flag: "database", env: "JQLGATE_DATABASE", def: "jqlgate", usage: "MongoDB database name"},
+	{flag: "embedded-sync", env: "JQLGATE_EMBEDDED_SYNC", def: "full", usage: "embedded store only: full syncs every commit to disk (an acknowledged write survives power loss); normal leaves it to the OS (survives a process crash, not power loss; faster)"},
 	{flag: "connect-timeout", env: "JQLGATE_CONNECT_TIMEOUT", def: "10s", usage: "how long to wait for the store at start before giving up"},
 	{flag: "log-level", env: "JQLGATE_LOG_LEVEL", def: "info", usage: "log level: debug, info, warn or error"},
 	{flag: "shutdown-timeout", env: "JQLGATE_SHUTDOWN_TIMEOUT", def: "15s", usage: "how long in-flight requests and deliveries may take to finish on shutdown"},
-	{flag: "body-limit", env: "JQLGATE_BODY_LIMIT", def: "1MiB", usage: "largest JQL request body (B, KiB, MiB)"},
+	{flag: "body-limit", env: "JQLGATE_BODY_LIMIT", def: "1MiB", usage: "largest JQL request body (B, KiB, MiB), counted after gzip or deflate Content-Encoding is undone"},
 	{flag: "request-timeout", env: "JQLGATE_REQUEST_TIMEOUT", def: "30s", usage: "how long one JQL request may take, body read included"},
 	{flag: "rate-limit", env: "JQLGATE_RATE_LIMIT", def: "200", usage: "JQL requests per second per client (by principal, or by IP before auth); negative disables"},
 	{flag: "rate-burst", env: "JQLGATE_RATE_BURST", def: "400", usage: "requests a client may burst above --rate-limit"},
 	{flag: "allowed-origins", env: "JQLGATE_ALLOWED_ORIGINS", def: "", usage: "comma-separated origins (scheme://host[:port]) besides the server's own whose pages may send /jql requests authenticated by the jwt cookie"},
+	{flag: "cors-allow-origins", env: "JQLGATE_CORS_ALLOW_ORIGINS", def: "", usage: "comma-separated origins (scheme://host[:port]) whose browser pages may call /jql and /oauth2/* cross-origin, cookies included (they count as --allowed-origins too); * lets any origin call without cookies; empty sends no CORS headers"},
 	{flag: "schema-dir", env: "JQLGATE_SCHEMA_DIR", def: "", usage: "directory of model schema files (.json, .yaml) loaded besides the built-in ones"},
 	{flag: "secret-key", env: "JQLGATE_SECRET_KEY", def: "", usage: "base64 of the 32-byte master key sealing webhook secrets at rest; required with MONGODB_URI, generated into <data-dir>/secret.key otherwise", secret: true},
 	{flag: "webhook-allow-cidrs", env: "JQLGATE_WEBHOOK_ALLOW_CIDRS", def: "", usage: "comma-separated ranges webhooks may reach although private, loopback or reserved"},
@@ -40,6 +42,7 @@ var serveOptions = append([]option{
 	{flag: "disable-after-failures", env: "JQLGATE_DISABLE_AFTER_FAILURES", def: "10", usage: "disable a webhook once this many of its deliveries in a row failed after every retry; 0 never"},
 	{flag: "disable-after", env: "JQLGATE_DISABLE_AFTER", def: "120h", usage: "disable a webhook whose deliveries have kept failing, none delivered, for this long; 0 never"},
 	{flag: "retention", env: "JQLGATE_RETENTION", def: "2160h", usage: "delete webhook attempt records and event payloads older than this; 0 keeps them forever"},
+	{flag: "pprof", env: "JQLGATE_PPROF", def: "", usage: "loopback address (such as 127.0.0.1:6060) to serve Go's /debug/pprof profiles on; empty serves none"},
 }, append(authOptions, consoleOptions...)...)
 
 // serveConfig is the parsed configuration of jqlgate serve.
@@ -48,12 +51,15 @@ type serveConfig struct {
 	DataDir         string
 	MongoDBURI      string
 	Database        string
+	EmbeddedSync    string
 	ConnectTimeout  time.Duration
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 	Limits          gateway.Limits
 	AllowedOrigins  []string
+	CORSOrigins     []string
 	SchemaDir       string
+	Pprof           string
 	Webhook         webhookConfig
 	Dispatcher      dispatcherConfig
 	Auth            authConfig
@@ -63,6 +69,11 @@ type serveConfig struct {
 func parseServeConfig(s *optionSet) (serveConfig, error) {
 	c := serveConfig{Addr: s.str("addr"), DataDir: s.str("data-dir"), MongoDBURI: s.str("mongodb-uri"), Database: s.str("database")}
 	c.SchemaDir = s.str("schema-dir")
+	c.EmbeddedSync = s.str("embedded-sync")
+	if c.EmbeddedSync != "full" && c.EmbeddedSync != "normal" {
+		return c, fmt.Errorf("--embedded-sync: %q is not full or normal", c.EmbeddedSync)
+	}
+	c.Pprof = s.str("pprof")
 	var err error
 	if c.ConnectTimeout, err = s.duration("connect-timeout"); err != nil {
 		return c, err
@@ -77,6 +88,9 @@ func parseServeConfig(s *optionSet) (serveConfig, error) {
 		return c, err
 	}
 	if c.AllowedOrigins, err = parseOrigins(s.str("allowed-origins")); err != nil {
+		return c, err
+	}
+	if c.CORSOrigins, err = parseCORSOrigins(s.str("cors-allow-origins")); err != nil {
 		return c, err
 	}
 	if c.Webhook, err = parseWebhookConfig(s); err != nil {
@@ -147,7 +161,7 @@ func start(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*app, err
 	if a.unlock, err = lockDataDir(cfg.MongoDBURI, cfg.DataDir); err != nil {
 		return nil, err
 	}
-	db, err := mongodb.Open(ctx, mongodb.Config{URI: cfg.MongoDBURI, Database: cfg.Database, DataDir: cfg.DataDir, ConnectTimeout: cfg.ConnectTimeout, Logger: logger})
+	db, err := mongodb.Open(ctx, mongodb.Config{URI: cfg.MongoDBURI, Database: cfg.Database, DataDir: cfg.DataDir, ConnectTimeout: cfg.ConnectTimeout, EmbeddedSync: cfg.EmbeddedSync, Logger: logger})
 	if err != nil {
 		a.release()
 		return nil, err
@@ -172,6 +186,14 @@ func (a *app) wire(ctx context.Context, cfg serveConfig) error {
 	}
 	if a.sites, err = openTrustedSites(ctx, cfg, a.db, a.logger); err != nil {
 		return err
+	}
+	if cfg.Pprof != "" {
+		addr, stop, err := servePprof(cfg.Pprof)
+		if err != nil {
+			return err
+		}
+		a.workers = append(a.workers, stop)
+		a.logger.Warn("serving CPU and memory profiles", "pprof", "http://"+addr+"/debug/pprof/")
 	}
 	wireGateway(a, cfg)
 	if err := wireAuth(ctx, a, cfg); err != nil {

@@ -128,7 +128,7 @@ func wireDispatcher(ctx context.Context, a *app, cfg serveConfig) error {
 		return fmt.Errorf("delivery indexes: %w", err)
 	}
 	d := dispatcher.New(dispatcher.Config{
-		Store: store, Source: a.subscriptions, Disabler: a.subscriptions, Sites: a.sites,
+		Store: store, Source: a.subscriptions, Disabler: a.subscriptions, Counter: a.subscriptions, Sites: a.sites,
 		Owners: &ownerResolver{store: mongodb.NewAuthStore(a.db.Database), external: cfg.Auth.External.JWKSURL != "" || cfg.Auth.External.IntrospectionURL != ""},
 		Node:   cfg.Dispatcher.NodeID, Workers: cfg.Dispatcher.Workers, Policy: cfg.Webhook.Policy,
 		MaxPerOwner: cfg.Dispatcher.MaxPerOwner, MaxPerHost: cfg.Dispatcher.MaxPerHost,

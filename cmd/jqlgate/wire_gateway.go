@@ -37,6 +37,7 @@ func wireGateway(a *app, cfg serveConfig) {
 	s.Known = a.mux.Has
 	s.Limits = cfg.Limits
 	s.AllowedOrigins = cfg.AllowedOrigins
+	s.CORSAllowOrigins = cfg.CORSOrigins
 	s.Metrics = a.metrics
 }
 
@@ -74,6 +75,21 @@ func parseOrigins(v string) ([]string, error) {
 	}
 	if err := gateway.CheckOrigins(out); err != nil {
 		return nil, fmt.Errorf("--allowed-origins: %w", err)
+	}
+	return out, nil
+}
+
+// parseCORSOrigins reads --cors-allow-origins: a comma-separated list of
+// scheme://host[:port], or *.
+func parseCORSOrigins(v string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(v, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	if err := gateway.CheckCORSOrigins(out); err != nil {
+		return nil, fmt.Errorf("--cors-allow-origins: %w", err)
 	}
 	return out, nil
 }

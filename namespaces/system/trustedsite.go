@@ -7,6 +7,7 @@ import (
 
 	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/namespaces"
+	"github.com/jqlgate/jqlgate/schemas"
 )
 
 // TrustedSiteNamespace is the namespace of trusted sites.
@@ -113,8 +114,9 @@ func (s *sites) create(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Resu
 		return nil, err
 	}
 	site := &jqlgate.TrustedSite{Owner: own, PublicOnly: !cmd.Principal.Has(jqlgate.PermPrivateTargets)}
-	r := &reader{}
-	r.applySite(site, cmd.Fields, true)
+	var in schemas.TrustedSiteInput
+	r := readInput(cmd.Fields, &in)
+	r.applySite(site, &in)
 	if err := s.validate(ctx, cmd.Principal, r, site, true); err != nil {
 		return nil, err
 	}
@@ -220,13 +222,21 @@ func (s *sites) get(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result,
 // update changes a site. Its new credentials apply to every subscription
 // using it at once; a new base URL must still cover all their URLs.
 func (s *sites) update(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
-	site, err := s.owned(ctx, cmd, siteFields...)
+	var in schemas.UpdateTrustedSiteInput
+	r := readInput(cmd.Fields, &in)
+	own, err := owner(cmd)
 	if err != nil {
 		return nil, err
 	}
+	if r.failed("id") {
+		return nil, r.err()
+	}
+	site, err := s.Store.GetOwned(ctx, own, in.ID)
+	if err != nil {
+		return nil, siteNotFound("id", err)
+	}
 	oldBase, oldToken := site.BaseURL, siteTokenURL(site)
-	r := &reader{}
-	r.applySite(site, cmd.Fields, false)
+	r.applySite(site, &in.TrustedSiteInput)
 	// Someone without PermPrivateTargets has every URL checked again, and
 	// the site then reaches public addresses only, as for subscriptions.
 	private := cmd.Principal.Has(jqlgate.PermPrivateTargets)

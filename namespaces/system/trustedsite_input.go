@@ -8,33 +8,27 @@ import (
 	"time"
 
 	"github.com/jqlgate/jqlgate"
+	"github.com/jqlgate/jqlgate/schemas"
 )
-
-// siteFields are the fields createTrustedSite and updateTrustedSite take.
-var siteFields = []string{"name", "baseUrl", "basicAuth", "oauth2", "headers"}
 
 // siteAuthFields are the kinds of authentication; a site has exactly one.
 var siteAuthFields = []string{"basicAuth", "oauth2", "headers"}
 
-// applySite sets the fields of fields on site. Giving one kind of
-// authentication replaces the other kinds; an update that gives basicAuth
-// without a password (or oauth2 without a clientSecret) keeps the stored
-// one.
-func (r *reader) applySite(site *jqlgate.TrustedSite, fields map[string]any, create bool) {
-	allowed := siteFields
-	if !create {
-		allowed = append(slices.Clone(siteFields), "id")
+// applySite sets the fields in gives on site (r holds in's problems of
+// form already). Giving one kind of authentication replaces the other
+// kinds; an update that gives basicAuth without a password (or oauth2
+// without a clientSecret) keeps the stored one.
+func (r *reader) applySite(site *jqlgate.TrustedSite, in *schemas.TrustedSiteInput) {
+	m := in.Members
+	if m.Given("name") {
+		site.Name = strings.TrimSpace(in.Name)
 	}
-	r.unknown(fields, allowed...)
-	if v, ok := fields["name"]; ok {
-		site.Name = strings.TrimSpace(r.str("name", v, 128))
-	}
-	if v, ok := fields["baseUrl"]; ok {
-		site.BaseURL = r.str("baseUrl", v, 2048)
+	if m.Given("baseUrl") {
+		site.BaseURL = in.BaseURL
 	}
 	var given []string
 	for _, f := range siteAuthFields {
-		if v, ok := fields[f]; ok && v != nil {
+		if m.Set(f) {
 			given = append(given, f)
 		}
 	}
@@ -42,32 +36,18 @@ func (r *reader) applySite(site *jqlgate.TrustedSite, fields map[string]any, cre
 		r.fail(given[1], "can't be combined with %s: a trusted site has one kind of authentication", given[0])
 		return
 	}
-	tmp := &jqlgate.Subscription{BasicAuth: site.BasicAuth, OAuth2: site.OAuth2}
-	for _, f := range siteAuthFields {
-		v, ok := fields[f]
-		if !ok {
-			continue
-		}
-		switch f {
-		case "basicAuth":
-			setBasicAuth(r, tmp, v)
-		case "oauth2":
-			setOAuth2(r, tmp, v)
-		case "headers":
-			setHeaders(r, tmp, v)
-		}
-	}
+	basic, oauth, headers := site.BasicAuth, site.OAuth2, site.Headers
 	if len(given) == 1 {
 		site.BasicAuth, site.OAuth2, site.Headers = nil, nil, nil
 	}
-	if _, ok := fields["basicAuth"]; ok {
-		site.BasicAuth = tmp.BasicAuth
+	if m.Given("basicAuth") {
+		site.BasicAuth = r.basicAuth(basic, in.BasicAuth)
 	}
-	if _, ok := fields["oauth2"]; ok {
-		site.OAuth2 = tmp.OAuth2
+	if m.Given("oauth2") {
+		site.OAuth2 = r.oauth2(oauth, in.OAuth2)
 	}
-	if _, ok := fields["headers"]; ok {
-		site.Headers = tmp.Headers
+	if m.Given("headers") {
+		site.Headers = r.headers(headers, in.Headers)
 	}
 }
 

@@ -12,18 +12,6 @@ type SiteLookup interface {
 	GetOwned(ctx context.Context, owner, id string) (*jqlgate.TrustedSite, error)
 }
 
-// setTrustedSite reads the id of the trusted site whose credentials
-// authenticate the subscription's requests; null removes it.
-func setTrustedSite(r *reader, s *jqlgate.Subscription, v any) {
-	s.TrustedSite = ""
-	if v == nil {
-		return
-	}
-	if s.TrustedSite = r.str("trustedSite", v, 128); s.TrustedSite == "" && !r.failed("trustedSite") {
-		r.fail("trustedSite", "must be a trusted site id, or null for none")
-	}
-}
-
 // checkSiteForm refuses credentials given beside a trusted site: the
 // site's authenticate the requests.
 func (w *webhooks) checkSiteForm(r *reader, sub *jqlgate.Subscription) {

@@ -140,6 +140,20 @@ func notFound(err error) error {
 	return err
 }
 
+// ownedFor returns the caller's subscription id, unless r holds a problem
+// with the id (then r's problems, every one).
+func (w *webhooks) ownedFor(ctx context.Context, cmd *jqlgate.Command, r *reader, id string) (*jqlgate.Subscription, error) {
+	own, err := owner(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if r.failed("id") {
+		return nil, r.err()
+	}
+	sub, err := w.Store.GetOwned(ctx, own, id)
+	return sub, notFound(err)
+}
+
 // ownedByID reads the "id" field and returns the caller's subscription.
 func (w *webhooks) ownedByID(ctx context.Context, cmd *jqlgate.Command, allowed ...string) (*jqlgate.Subscription, error) {
 	own, err := owner(cmd)

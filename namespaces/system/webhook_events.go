@@ -83,7 +83,7 @@ func (w *webhooks) checkTrigger(field, trigger string) error {
 // triggerField names the i-th of n triggers as the request gave them:
 // "trigger" for Antly's single trigger, "triggers[i]" for a list.
 func triggerField(r *reader, i, n int) string {
-	if !slices.Contains(r.given, "triggers") {
+	if !r.listed {
 		if n == 1 {
 			return "trigger"
 		}

@@ -12,13 +12,15 @@ import (
 	"github.com/jqlgate/jqlgate"
 )
 
-// reader reads loosely typed request fields (numbers arrive as
-// json.Number) and collects every problem, so a client sees all of them in
-// one answer.
+// reader collects every problem of a request, so a client sees all of
+// them in one answer: those of form found by schemas.Validator.Input, then
+// those that need the store or the caller. For the few fields of the
+// lookup and operations intents it also reads loosely typed values
+// (numbers arrive as json.Number) directly.
 type reader struct {
 	errs []jqlgate.FieldError
-	// given are the subscription fields the request set (apply).
-	given []string
+	// listed is whether the request gave triggers as a list (apply).
+	listed bool
 	// triggerAt is the index in the request's triggers of each trigger
 	// read from it (entries with problems are left out).
 	triggerAt []int
@@ -26,6 +28,11 @@ type reader struct {
 
 func (r *reader) fail(field, format string, args ...any) {
 	r.errs = append(r.errs, jqlgate.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// has reports whether field itself has a problem.
+func (r *reader) has(field string) bool {
+	return slices.ContainsFunc(r.errs, func(e jqlgate.FieldError) bool { return e.Field == field })
 }
 
 // failed reports whether field, or a field inside it, has a problem.
@@ -81,6 +88,14 @@ func (r *reader) requiredAt(m map[string]any, key, field string) string {
 		r.fail(field, "must not be empty")
 	}
 	return s
+}
+
+// require reports field, read already, as required when it is empty and
+// has no other problem.
+func (r *reader) require(field, value string) {
+	if value == "" && !r.failed(field) {
+		r.fail(field, "is required")
+	}
 }
 
 // str reads a string of at most max bytes with no control characters.
@@ -140,14 +155,6 @@ func (r *reader) integer(field string, v any, min, max int) int {
 		return 0
 	}
 	return int(f)
-}
-
-func (r *reader) object(field string, v any) map[string]any {
-	m, ok := v.(map[string]any)
-	if !ok {
-		r.fail(field, "must be an object")
-	}
-	return m
 }
 
 func (r *reader) list(field string, v any, max int) []any {

@@ -64,7 +64,7 @@ func TestSubscribeBadInput(t *testing.T) {
 		{"oauth2 token port 99999", subscribeWith("http://public.example.test/", `"oauth2":{"tokenUrl":"https://public.example.test:99999/t","clientId":"c","clientSecret":"s"}`), []string{"oauth2.tokenUrl"}},
 		{"tiny rate", subscribeWith("http://public.example.test/", `"rateLimitPerSecond":1e-300`), []string{"rateLimitPerSecond"}},
 		{"huge rate", subscribeWith("http://public.example.test/", `"rateLimitPerSecond":10001`), []string{"rateLimitPerSecond"}},
-		{"bad secret header names", subscribeWith("http://public.example.test/", `"secretHeaders":["Bad Name"]`), []string{"secretHeaders"}},
+		{"bad secret header names", subscribeWith("http://public.example.test/", `"secretHeaders":["Bad Name"]`), []string{"secretHeaders[0]"}},
 		{"trigger and triggers", subscribeWith("http://public.example.test/", `"triggers":["profile.Customer:update"]`), []string{"triggers"}},
 		{"triggers empty", `{"prefix":"App","triggers":[],"webhookUrl":"http://public.example.test/"}`, []string{"triggers"}},
 		{"triggers not a list", `{"prefix":"App","triggers":"profile.Customer:create","webhookUrl":"http://public.example.test/"}`, []string{"triggers"}},

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jqlgate/jqlgate"
+	"github.com/jqlgate/jqlgate/schemas"
 )
 
 // Paging and rotation limits.
@@ -144,13 +145,14 @@ func viewFor(sub *jqlgate.Subscription, operated bool) *subscriptionView {
 // update changes any option of one of the caller's subscriptions and
 // validates the result as a whole.
 func (w *webhooks) update(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
-	sub, err := w.ownedByID(ctx, cmd, subscriptionFields...)
+	var in schemas.UpdateWebhookInput
+	r := readInput(cmd.Fields, &in)
+	sub, err := w.ownedFor(ctx, cmd, r, in.ID)
 	if err != nil {
 		return nil, w.refuseOperator(ctx, cmd, err)
 	}
 	oldURL, oldToken, oldScheme := sub.WebhookURL, tokenURL(sub), sub.SignatureScheme
-	r := &reader{}
-	r.apply(sub, cmd.Fields, "id")
+	r.apply(sub, &in.WebhookFields)
 	if sub.SignatureScheme != oldScheme && !r.failed("signatureScheme") {
 		r.fail("signatureScheme", "is changed by rotateWebhookSecret, which makes a key of the new kind while the old one keeps signing for the grace period")
 	}
@@ -209,8 +211,8 @@ func (w *webhooks) enable(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.R
 	return w.saveFor(ctx, sub, operated, "Webhook enabled.")
 }
 
-// disable switches a subscription off; the dispatcher drops its pending
-// deliveries. An operator may switch off any owner's subscription.
+// disable switches a subscription off; the dispatcher holds (parks) its
+// pending deliveries until it is enabled again. An operator may switch off any owner's subscription.
 func (w *webhooks) disable(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
 	sub, operated, err := w.operableByID(ctx, cmd)
 	if err != nil {
@@ -276,20 +278,21 @@ func (w *webhooks) getSecret(ctx context.Context, cmd *jqlgate.Command) (*jqlgat
 // unless given, at most 7 days). signatureScheme switches the scheme: the
 // new key is of the new kind, and during the grace period both sign.
 func (w *webhooks) rotateSecret(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
-	sub, err := w.ownedByID(ctx, cmd, "expiresInSeconds", "secret", "signatureScheme")
+	var in schemas.RotateSecretInput
+	r := readInput(cmd.Fields, &in)
+	sub, err := w.ownedFor(ctx, cmd, r, in.ID)
 	if err != nil {
 		return nil, w.refuseOperator(ctx, cmd, err)
 	}
 	grace := defaultRotateGrace
-	r := &reader{}
-	if v, ok := cmd.Fields["expiresInSeconds"]; ok && v != nil {
-		grace = time.Duration(r.integer("expiresInSeconds", v, 0, int(maxRotateGrace.Seconds()))) * time.Second
+	if in.ExpiresInSeconds != nil {
+		grace = time.Duration(*in.ExpiresInSeconds) * time.Second
 	}
-	if v, ok := cmd.Fields["signatureScheme"]; ok {
-		setSignatureScheme(r, sub, v)
+	if in.Members.Given("signatureScheme") {
+		sub.SignatureScheme = schemas.Fold(or(in.SignatureScheme, jqlgate.SchemeV1), "v1 v1a")
 		checkSigning(r, sub)
 	}
-	fresh := readSecret(r, cmd.Fields, sub.SignatureScheme)
+	fresh := readSecret(r, in.Secret, sub.SignatureScheme)
 	if err := r.err(); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/jqlgate/jqlgate"
+	"github.com/jqlgate/jqlgate/schemas"
 )
 
 // defaultBodySignatureHeader is the header of a body signature unless the
@@ -19,51 +20,37 @@ var ownHeaders = map[string]bool{
 	"Authorization": true, "User-Agent": true,
 }
 
-// setSignatureScheme reads signatureScheme: v1 (HMAC, the default) or v1a
-// (Ed25519).
-func setSignatureScheme(r *reader, s *jqlgate.Subscription, v any) {
-	s.SignatureScheme = jqlgate.SchemeV1
-	if v != nil {
-		s.SignatureScheme = r.oneOf("signatureScheme", v, jqlgate.SchemeV1, jqlgate.SchemeV1a)
-	}
-}
-
-// setBodySignature reads bodySignature: {header, algorithm}, both optional
+// bodySignature reads bodySignature: {header, algorithm}, both optional
 // (X-Webhook-Signature, sha256); null or false removes it, true takes the
 // defaults. sha1 is used only when asked for by name.
-func setBodySignature(r *reader, s *jqlgate.Subscription, v any) {
+func (r *reader) bodySignature(v any) *jqlgate.BodySignature {
 	const field = "bodySignature"
-	s.BodySignature = nil
-	if b, ok := v.(bool); ok {
-		if b {
-			s.BodySignature = &jqlgate.BodySignature{Header: defaultBodySignatureHeader, Algorithm: "sha256"}
-		}
-		return
-	}
-	if v == nil {
-		return
-	}
-	m := r.object(field, v)
-	r.unknown(prefixed(m, field+"."), field+".header", field+".algorithm")
 	bs := &jqlgate.BodySignature{Header: defaultBodySignatureHeader, Algorithm: "sha256"}
-	if h, ok := m["header"]; ok && h != nil {
-		raw := r.str(field+".header", h, 256)
-		name := textproto.CanonicalMIMEHeaderKey(raw)
-		lower := strings.ToLower(name)
-		switch {
-		case r.failed(field + ".header"):
-		case !validToken(raw):
-			r.fail(field+".header", "is not a valid header name")
-		case forbiddenHeaders[name] || ownHeaders[name] || strings.HasPrefix(lower, "webhook-"):
-			r.fail(field+".header", "%s is set by the dispatcher; choose another name, such as X-Webhook-Signature or X-Hub-Signature-256", name)
-		default:
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case bool:
+		if v {
+			return bs
+		}
+		return nil
+	case map[string]any:
+		var in schemas.BodySignatureInput
+		r.errs = append(r.errs, schemas.Default().Input(field, v, &in)...)
+		if in.Header != nil && !r.failed(field+".header") {
+			name := textproto.CanonicalMIMEHeaderKey(*in.Header)
+			if jqlgate.TransportHeader(name) || ownHeaders[name] || strings.HasPrefix(strings.ToLower(name), "webhook-") {
+				r.fail(field+".header", "%s is set by the dispatcher; choose another name, such as X-Webhook-Signature or X-Hub-Signature-256", name)
+			}
 			bs.Header = name
 		}
+		if in.Algorithm != nil {
+			bs.Algorithm = schemas.Fold(*in.Algorithm, "sha256 sha1")
+		}
+		return bs
 	}
-	if a, ok := m["algorithm"]; ok && a != nil {
-		bs.Algorithm = r.oneOf(field+".algorithm", a, "sha256", "sha1")
-	}
-	s.BodySignature = bs
+	r.fail(field, "must be true, false or an object")
+	return nil
 }
 
 // checkSigning reports options of sub's signing that exclude each other.
@@ -77,18 +64,16 @@ func checkSigning(r *reader, sub *jqlgate.Subscription) {
 // rotateWebhookSecret for scheme: a user-supplied "whsec_" secret (v1) or
 // "whsk_" signing key (v1a), checked for strength, or a generated one when
 // absent.
-func readSecret(r *reader, fields map[string]any, scheme string) string {
-	v, ok := fields["secret"]
-	if !ok || v == nil {
+func readSecret(r *reader, secret *string, scheme string) string {
+	if secret == nil {
 		return jqlgate.NewSigningSecret(scheme)
 	}
-	s := r.str("secret", v, 512)
 	if r.failed("secret") {
 		return ""
 	}
-	if err := jqlgate.CheckSecret(scheme, s); err != nil {
+	if err := jqlgate.CheckSecret(scheme, *secret); err != nil {
 		r.fail("secret", "%s", err)
 		return ""
 	}
-	return s
+	return *secret
 }

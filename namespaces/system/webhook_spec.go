@@ -65,8 +65,8 @@ var webhookSpecs = map[string]namespaces.IntentSpec{
 	}},
 	"getWebhook":       {Summary: "Returns one of your subscriptions, without secrets.", Fields: []namespaces.FieldSpec{idField}},
 	"updateWebhook":    {Summary: "Changes any field of one of your subscriptions.", Fields: updateFields},
-	"enableWebhook":    {Summary: "Switches a subscription on.", Fields: []namespaces.FieldSpec{idField}},
-	"disableWebhook":   {Summary: "Switches a subscription off and drops its pending deliveries; an operator may switch off any owner's.", Fields: []namespaces.FieldSpec{idField}},
+	"enableWebhook":    {Summary: "Switches a subscription on; deliveries held while it was off are queued again, the overdue ones at once.", Fields: []namespaces.FieldSpec{idField}},
+	"disableWebhook":   {Summary: "Switches a subscription off: it gets no new events, and its pending deliveries are held until it is enabled again; an operator may switch off any owner's.", Fields: []namespaces.FieldSpec{idField}},
 	"getWebhookSecret": {Summary: "Returns a subscription's signing secret, and any older one still signing during a rotation.", Fields: []namespaces.FieldSpec{idField}},
 	"rotateWebhookSecret": {Summary: "Makes a new signing secret; the old one keeps signing beside it for expiresInSeconds.", Fields: []namespaces.FieldSpec{
 		idField, field("expiresInSeconds", "integer", false, "how long the old secret keeps signing, 0 to 604800 (default 86400)"),

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/jqlgate/jqlgate"
+	"github.com/jqlgate/jqlgate/schemas"
 )
 
 // subscribe creates a subscription, or returns the caller's existing one
@@ -15,13 +16,14 @@ func (w *webhooks) subscribe(ctx context.Context, cmd *jqlgate.Command) (*jqlgat
 	if err != nil {
 		return nil, err
 	}
+	var in schemas.SubscribeInput
+	r := readInput(cmd.Fields, &in)
 	sub := newSubscription()
-	r := &reader{}
-	r.apply(sub, cmd.Fields, "secret")
+	r.apply(sub, &in.WebhookFields)
 	if sub.SignatureScheme == "" {
 		sub.SignatureScheme = jqlgate.SchemeV1
 	}
-	secret := readSecret(r, cmd.Fields, sub.SignatureScheme)
+	secret := readSecret(r, in.Secret, sub.SignatureScheme)
 	warnings, err := w.validate(ctx, r, cmd.Principal, sub, true)
 	if err != nil {
 		return nil, err
@@ -122,33 +124,34 @@ func (w *webhooks) unsubscribe(ctx context.Context, cmd *jqlgate.Command) (*jqlg
 }
 
 func (w *webhooks) findForUnsubscribe(ctx context.Context, own string, fields map[string]any) (*jqlgate.Subscription, error) {
-	r := &reader{}
-	r.unknown(fields, "id", "prefix", "trigger", "triggers", "webhookUrl")
-	if _, byID := fields["id"]; byID {
-		id := r.required(fields, "id")
+	var in schemas.UnsubscribeInput
+	r := readInput(fields, &in)
+	given := in.Members.Given
+	if given("id") {
+		r.require("id", in.ID)
 		if err := r.err(); err != nil {
 			return nil, err
 		}
-		sub, err := w.Store.GetOwned(ctx, own, id)
+		sub, err := w.Store.GetOwned(ctx, own, in.ID)
 		return sub, notFound(err)
 	}
-	prefix := r.required(fields, "prefix")
-	var key string
-	if v, many := fields["triggers"]; many {
+	r.require("prefix", in.Prefix)
+	key := in.Trigger
+	if given("triggers") {
 		probe := &jqlgate.Subscription{}
-		setTriggerList(r, probe, v)
+		r.triggers(probe, in.Triggers)
 		key = jqlgate.TriggerKey(probe.TriggerList())
-		if _, one := fields["trigger"]; one {
+		if given("trigger") {
 			r.fail("triggers", "give either trigger (one event) or triggers (a list of events), not both")
 		}
 	} else {
-		key = r.required(fields, "trigger")
+		r.require("trigger", in.Trigger)
 	}
-	url := r.required(fields, "webhookUrl")
+	r.require("webhookUrl", in.WebhookURL)
 	if err := r.err(); err != nil {
 		return nil, err
 	}
-	sub, err := w.Store.FindByKey(ctx, own, prefix, key, url)
+	sub, err := w.Store.FindByKey(ctx, own, in.Prefix, key, in.WebhookURL)
 	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
 		return nil, &jqlgate.Error{Code: jqlgate.ENOTFOUND, Err: err,
 			Message: "No webhook subscription matches this prefix, trigger and webhookUrl."}
