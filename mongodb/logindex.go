@@ -87,9 +87,12 @@ type logIndex struct {
 	// ready: the index holds every attempt and event; off: it grew past
 	// maxIndexed and is no longer kept.
 	started, ready, off bool
-	atts                []*jqlgate.Attempt // by (CreatedAt, ID)
-	byID                map[string]*jqlgate.Attempt
-	byDelivery          map[string][]*jqlgate.Attempt
+	// gen counts the invalidations, so a load that one overtook is not
+	// taken as complete.
+	gen        int
+	atts       []*jqlgate.Attempt // by (CreatedAt, ID)
+	byID       map[string]*jqlgate.Attempt
+	byDelivery map[string][]*jqlgate.Attempt
 	// latest is the latest attempt (test attempts aside) at each
 	// delivery, by event and subscription: what the queue asks.
 	latest map[[2]string]*jqlgate.Attempt
@@ -126,16 +129,16 @@ func (x *logIndex) ensure(ctx context.Context, attempts, events *mongo.Collectio
 	}
 	x.reset()
 	x.started = true
+	gen := x.gen
 	x.mu.Unlock()
-	if err := x.fill(ctx, attempts, events); err != nil {
-		x.mu.Lock()
-		x.started = false
-		x.mu.Unlock()
-		return false
-	}
+	err := x.fill(ctx, attempts, events)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if !x.off {
+	switch {
+	case x.off || x.gen != gen:
+	case err != nil:
+		x.started = false
+	default:
 		x.ready, x.gone = true, nil
 	}
 	return x.ready
@@ -365,6 +368,7 @@ func (x *logIndex) invalidate() {
 	if !x.off {
 		x.reset()
 		x.started, x.ready = false, false
+		x.gen++
 	}
 }
 
