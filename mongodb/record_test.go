@@ -2,6 +2,7 @@ package mongodb_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -79,6 +80,48 @@ func TestRecordStoreLiteral(t *testing.T) {
 		got, err := s.Find(ctx, coll, &tt.q)
 		if err != nil || len(got) != tt.want {
 			t.Errorf("Find(%+v) = %d records, %v; want %d", tt.q, len(got), err, tt.want)
+		}
+	}
+}
+
+// A count with no conditions is exact on every store (the embedded store
+// answers it from its table's rows, not by reading every document), also
+// for a collection that has no records yet and after a delete; and a list
+// with no ordering still pages through every record once.
+func TestRecordStoreCountAndUnorderedPages(t *testing.T) {
+	ctx := context.Background()
+	s := mongodb.NewRecordStore(mongotest.New(t), mongodb.BatcherOptions{})
+	coll := "model_count"
+	if n, err := s.Count(ctx, coll, &jqlgate.Query{}); err != nil || n != 0 {
+		t.Fatalf("count of a collection with no records = %d, %v; want 0", n, err)
+	}
+	for i := range 7 {
+		if err := s.Insert(ctx, coll, map[string]any{"id": fmt.Sprintf("cnt_%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Delete(ctx, coll, "cnt_3"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Count(ctx, coll, &jqlgate.Query{}); err != nil || n != 6 {
+		t.Fatalf("count = %d, %v; want 6", n, err)
+	}
+	seen := map[string]int{}
+	for off := 0; off < 8; off += 3 {
+		recs, err := s.Find(ctx, coll, &jqlgate.Query{Limit: 3, Offset: off})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			seen[r["id"].(string)]++
+		}
+	}
+	if len(seen) != 6 {
+		t.Errorf("pages of 3 returned %v, want each of the 6 records once", seen)
+	}
+	for id, n := range seen {
+		if n != 1 || id == "cnt_3" {
+			t.Errorf("record %s returned %d times", id, n)
 		}
 	}
 }
