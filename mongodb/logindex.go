@@ -273,9 +273,16 @@ func wholeSize(a *jqlgate.Attempt) int {
 	return n
 }
 
-// addEvent indexes ev without its data (x.mu held).
+// addEvent indexes ev without its data (x.mu held). An event that goes
+// to no subscription (most of them) is left out: only pending reads the
+// events, through their targets. Past maxIndexed events the index turns
+// itself off, as with attempts.
 func (x *logIndex) addEvent(ev *eventDoc) {
-	if _, dup := x.evByID[ev.ID]; dup || x.off {
+	if _, dup := x.evByID[ev.ID]; dup || x.off || len(ev.Targets) == 0 {
+		return
+	}
+	if len(x.evs) >= maxIndexed {
+		x.turnOff()
 		return
 	}
 	e := *ev
@@ -427,6 +434,11 @@ func (x *logIndex) deleted(ids []any, err error) {
 	}
 	if hit {
 		x.atts = slices.DeleteFunc(x.atts, func(a *jqlgate.Attempt) bool { return drop[a.ID] })
+	}
+	// The eviction queue still names the attempts deleted above; below the
+	// body budget nothing takes them out, so it is compacted here.
+	if len(x.fifo) > 2*len(x.full) {
+		x.fifo = slices.DeleteFunc(slices.Clone(x.fifo), func(id string) bool { _, ok := x.full[id]; return !ok })
 	}
 	if evHit {
 		x.evs = slices.DeleteFunc(x.evs, func(e *eventDoc) bool { return drop[e.ID] })

@@ -309,3 +309,35 @@ func TestLogIndexAfterRestart(t *testing.T) {
 		t.Errorf("after a restart: %v, %d, %v; want msg_19's attempts 2 and 1, of 6", rows(page), total, err)
 	}
 }
+
+// The index stays bounded: events that go to no subscription (most
+// events) are not held, since no view reads them from it; and attempts
+// the sweeper deletes leave nothing behind in the queue of whole ones.
+func TestLogIndexBoundedByWhatViewsRead(t *testing.T) {
+	ctx := context.Background()
+	db := mongotest.New(t)
+	s, q := mongodb.NewDeliveryStore(db), mongodb.NewDeliveryQuery(db)
+	t.Cleanup(func() { _ = s.Close(ctx) })
+	q.Preload(ctx)
+	var fans []*jqlgate.Fanout
+	for i := range 60 {
+		at := logBase.Add(time.Duration(i) * time.Second)
+		fans = append(fans, &jqlgate.Fanout{Event: &jqlgate.Event{ID: fmt.Sprint("evt_quiet_", i), Type: "a.B:create", Timestamp: at},
+			Node: "n1", Accepted: at})
+	}
+	if err := s.InsertEvents(ctx, fans); err != nil {
+		t.Fatal(err)
+	}
+	if _, events, _ := mongodb.LogIndexSizes(db); events != 0 {
+		t.Errorf("index holds %d events that go to no subscription", events)
+	}
+	logFixture(t, s, 40)
+	sw := mongodb.NewSweeper(s, mongodb.SweeperOptions{Retention: time.Hour, Attempts: true, Batch: 15, Pause: time.Millisecond,
+		Now: func() time.Time { return logBase.Add(48 * time.Hour) }})
+	if res, err := sw.Sweep(ctx); err != nil || res.Attempts != 40 {
+		t.Fatalf("sweep: %+v, %v", res, err)
+	}
+	if atts, events, fifo := mongodb.LogIndexSizes(db); atts != 0 || events != 0 || fifo != 0 {
+		t.Errorf("after sweeping everything the index holds %d attempts, %d events, %d queued whole ids; want none", atts, events, fifo)
+	}
+}
