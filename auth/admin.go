@@ -196,6 +196,12 @@ func (u *Users) cost() int {
 // LoginThrottle): a locked account, or no free hashing slot, is an
 // ERATELIMIT error with a RetryAfter.
 func (u *Users) Login(ctx context.Context, username, password string) (*jqlgate.UserToken, error) {
+	if !validUsername(username) {
+		// No user can have this name (Create refuses it), so there is
+		// nothing to guess; refusing it here also keeps the throttle from
+		// remembering arbitrary strings of up to the body limit.
+		return nil, jqlgate.Invalid("username", "a username has 1 to 128 letters, digits or . _ @ -")
+	}
 	if d := u.Throttle.locked(username); d > 0 {
 		return nil, lockedOut(d)
 	}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jqlgate/jqlgate"
@@ -97,6 +98,34 @@ func (e *logEntry) withhold() {
 	}
 }
 
+// hideCustomHeaders hides, in another owner's request as an operator sees
+// it, the value of every header the dispatcher does not set itself: like
+// operatorView, since custom headers may carry the receiver's credentials
+// under any name. sub (nil when it is gone) names its custom headers.
+func hideCustomHeaders(q *requestView, sub *jqlgate.Subscription) {
+	if q == nil || len(q.Headers) == 0 {
+		return
+	}
+	h := maps.Clone(q.Headers)
+	for k := range h {
+		custom := false
+		if sub != nil {
+			for name := range sub.Headers {
+				custom = custom || strings.EqualFold(name, k)
+			}
+		}
+		if custom || !slices.ContainsFunc(dispatcherHeaders, func(d string) bool { return strings.EqualFold(d, k) }) {
+			h[k] = jqlgate.RedactedValue
+		}
+	}
+	q.Headers = h
+}
+
+// dispatcherHeaders are the request headers the dispatcher sets itself.
+var dispatcherHeaders = []string{"Content-Type", "User-Agent", "webhook-id", "webhook-timestamp", "webhook-signature",
+	"X-Webhook-Event", "X-Webhook-Subscription", "X-Webhook-Trigger", entityIDHeader, "X-Webhook-Entity-Url",
+	"X-Webhook-Attempt", "X-Webhook-Test"}
+
 // entityIDHeader names the record an event is about.
 const entityIDHeader = "X-Webhook-Entity-Id"
 
@@ -183,6 +212,9 @@ func (w *webhooks) logs(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Res
 	for _, e := range entries {
 		if e.Attempt == 0 {
 			e.rowInfo = w.rowInfo(ctx, sc, e.SubscriptionID, e.Event, e.EntityID, canRead(cmd.Principal, e.Event))
+		}
+		if sc.operated && e.Owner != cmd.Principal.Owner() {
+			hideCustomHeaders(e.Request, w.scopeSub(ctx, sc, e.SubscriptionID))
 		}
 	}
 	if entries == nil {

@@ -275,7 +275,7 @@ func (w *webhooks) test(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Res
 	if err := r.err(); err != nil {
 		return nil, err
 	}
-	sub, _, err := w.operable(ctx, cmd, "id", id)
+	sub, operated, err := w.operable(ctx, cmd, "id", id)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +304,11 @@ func (w *webhooks) test(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Res
 	if err != nil {
 		return nil, err
 	}
-	return &jqlgate.Result{Data: testView(a), Message: testMessage(a), Filtered: 1, Display: 1}, nil
+	data := testView(a)
+	if operated {
+		hideCustomHeaders(data["request"].(*requestView), sub)
+	}
+	return &jqlgate.Result{Data: data, Message: testMessage(a), Filtered: 1, Display: 1}, nil
 }
 
 // testEvent picks the event type to send: trigger when given (a concrete
