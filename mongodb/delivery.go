@@ -2,6 +2,7 @@ package mongodb
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -135,17 +136,21 @@ func (s *DeliveryStore) EventsSince(ctx context.Context, node string, since time
 }
 
 type attemptDoc struct {
-	ID              string            `bson:"_id"`
-	DeliveryID      string            `bson:"delivery_id"`
-	EventID         string            `bson:"event_id"`
-	Event           string            `bson:"event"`
-	Trigger         string            `bson:"trigger,omitempty"`
-	EntityID        string            `bson:"entity_id,omitempty"`
-	SubscriptionID  string            `bson:"subscription_id"`
-	Attempt         int               `bson:"attempt"`
-	Status          string            `bson:"status"`
-	URL             string            `bson:"url"`
-	RequestHeaders  map[string]string `bson:"request_headers,omitempty"`
+	ID             string            `bson:"_id"`
+	DeliveryID     string            `bson:"delivery_id"`
+	EventID        string            `bson:"event_id"`
+	Event          string            `bson:"event"`
+	Trigger        string            `bson:"trigger,omitempty"`
+	EntityID       string            `bson:"entity_id,omitempty"`
+	SubscriptionID string            `bson:"subscription_id"`
+	Attempt        int               `bson:"attempt"`
+	Status         string            `bson:"status"`
+	URL            string            `bson:"url"`
+	RequestHeaders map[string]string `bson:"request_headers,omitempty"`
+	// Derived flags the request headers left out of RequestHeaders because
+	// their values follow from the attempt's own fields (see
+	// derivedHeaders); reading the document puts them back.
+	Derived         int               `bson:"rh_derived,omitempty"`
 	RequestBody     string            `bson:"request_body,omitempty"`
 	ResponseCode    int               `bson:"response_code"`
 	ResponseHeaders map[string]string `bson:"response_headers,omitempty"`
@@ -157,13 +162,66 @@ type attemptDoc struct {
 	Node            string            `bson:"node"`
 }
 
+// derivedHeaders are the request headers every delivery sends whose
+// values are the attempt's own fields (dispatcher.setWebhookHeaders): an
+// attempt document leaves out each one whose value is exactly what it
+// derives to, and flags it by its bit in rh_derived. A header with any
+// other value (a redacted custom header of the same name, say) is kept.
+var derivedHeaders = [...]struct {
+	name  string
+	value func(a *jqlgate.Attempt) string
+}{
+	{"webhook-id", func(a *jqlgate.Attempt) string { return a.DeliveryID }},
+	{"webhook-timestamp", func(a *jqlgate.Attempt) string {
+		// As stored: a BSON date keeps milliseconds.
+		return strconv.FormatInt(time.UnixMilli(a.CreatedAt.UnixMilli()).Unix(), 10)
+	}},
+	{"X-Webhook-Event", func(a *jqlgate.Attempt) string { return a.Event }},
+	{"X-Webhook-Subscription", func(a *jqlgate.Attempt) string { return a.SubscriptionID }},
+	{"X-Webhook-Trigger", func(a *jqlgate.Attempt) string { return a.Trigger }},
+	{"X-Webhook-Entity-Id", func(a *jqlgate.Attempt) string { return a.EntityID }},
+	{"X-Webhook-Attempt", func(a *jqlgate.Attempt) string { return strconv.Itoa(a.Attempt) }},
+	{"Content-Type", func(*jqlgate.Attempt) string { return "application/json" }},
+}
+
+// storedHeaders returns a's request headers without the derivable ones,
+// and the bits of those it left out. a's map is not changed (the log index
+// keeps it).
+func storedHeaders(a *jqlgate.Attempt) (map[string]string, int) {
+	h := a.RequestHeaders
+	bits, n := 0, len(h)
+	for i, d := range derivedHeaders {
+		if v, ok := h[d.name]; ok && v == d.value(a) {
+			bits |= 1 << i
+			n--
+		}
+	}
+	if bits == 0 {
+		return h, 0
+	}
+	out := make(map[string]string, n)
+	for k, v := range h {
+		out[k] = v
+	}
+	for i, d := range derivedHeaders {
+		if bits&(1<<i) != 0 {
+			delete(out, d.name)
+		}
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, bits
+}
+
 func toAttemptDoc(a *jqlgate.Attempt) attemptDoc {
 	if a.ID == "" {
 		a.ID = jqlgate.NewID("att")
 	}
+	headers, derived := storedHeaders(a)
 	return attemptDoc{ID: a.ID, DeliveryID: a.DeliveryID, EventID: a.EventID, Event: a.Event, EntityID: a.EntityID, Trigger: a.Trigger,
 		SubscriptionID: a.SubscriptionID, Attempt: a.Attempt, Status: a.Status, URL: a.URL,
-		RequestHeaders: a.RequestHeaders, RequestBody: a.RequestBody, ResponseCode: a.ResponseCode,
+		RequestHeaders: headers, Derived: derived, RequestBody: a.RequestBody, ResponseCode: a.ResponseCode,
 		ResponseHeaders: a.ResponseHeaders, ResponseBody: a.ResponseBody, Error: a.Error,
 		DurationMS: float64(a.Duration) / float64(time.Millisecond), NextAttemptAt: a.NextAttemptAt,
 		CreatedAt: a.CreatedAt, Node: a.Node}
@@ -177,6 +235,18 @@ func (d *attemptDoc) attempt() *jqlgate.Attempt {
 		Duration: time.Duration(d.DurationMS * float64(time.Millisecond)), CreatedAt: d.CreatedAt.UTC(), Node: d.Node}
 	if !d.NextAttemptAt.IsZero() {
 		a.NextAttemptAt = d.NextAttemptAt.UTC()
+	}
+	if d.Derived != 0 {
+		h := make(map[string]string, len(d.RequestHeaders)+len(derivedHeaders))
+		for k, v := range d.RequestHeaders {
+			h[k] = v
+		}
+		for i, dh := range derivedHeaders {
+			if d.Derived&(1<<i) != 0 {
+				h[dh.name] = dh.value(a)
+			}
+		}
+		a.RequestHeaders = h
 	}
 	return a
 }

@@ -85,7 +85,7 @@ func (s *DeliveryStore) findAttempts(ctx context.Context, op string, filter bson
 // not need.
 func attemptSummary() *options.FindOptionsBuilder {
 	return options.Find().SetProjection(bson.D{{Key: "request_body", Value: 0}, {Key: "response_body", Value: 0},
-		{Key: "request_headers", Value: 0}, {Key: "response_headers", Value: 0}})
+		{Key: "request_headers", Value: 0}, {Key: "rh_derived", Value: 0}, {Key: "response_headers", Value: 0}})
 }
 
 // chunks yields ids in slices of at most inBatch.

@@ -76,3 +76,43 @@ func TestDeliveryStoreCheckpoint(t *testing.T) {
 		t.Errorf("Nodes = %+v, %v; want one n1", nodes, err)
 	}
 }
+
+// The request headers an attempt document leaves out because they follow
+// from the attempt's fields come back exactly; one of those names with
+// another value (a redacted custom header) is kept as sent.
+func TestDeliveryStoreDerivedRequestHeaders(t *testing.T) {
+	ctx := context.Background()
+	s := mongodb.NewDeliveryStore(mongotest.New(t))
+	t.Cleanup(func() { _ = s.Close(ctx) })
+	at := time.Date(2026, 3, 1, 12, 0, 0, 999_700_000, time.UTC) // stored as ...999 ms
+	headers := func(entity string) map[string]string {
+		return map[string]string{"webhook-id": "msg_2", "webhook-timestamp": "1772366400", "webhook-signature": "v1,abc",
+			"X-Webhook-Event": "a.B:create", "X-Webhook-Subscription": "sub_2", "X-Webhook-Trigger": "a.B:*",
+			"X-Webhook-Entity-Id": entity, "X-Webhook-Attempt": "2", "Content-Type": "application/json",
+			"User-Agent": "jqlgate/test", "X-Custom": "1"}
+	}
+	derived := &jqlgate.Attempt{DeliveryID: "msg_2", EventID: "evt_2", Event: "a.B:create", Trigger: "a.B:*", EntityID: "e2",
+		SubscriptionID: "sub_2", Attempt: 2, Status: jqlgate.StatusDone, URL: "http://x", ResponseCode: 204,
+		RequestHeaders: headers("e2"), CreatedAt: at, Node: "n9"}
+	kept := &jqlgate.Attempt{DeliveryID: "msg_3", EventID: "evt_3", Event: "a.B:create", EntityID: "e3",
+		SubscriptionID: "sub_2", Attempt: 1, Status: jqlgate.StatusDone, URL: "http://x", ResponseCode: 204,
+		RequestHeaders: headers(jqlgate.RedactedValue), CreatedAt: at, Node: "n9"}
+	want := []map[string]string{headers("e2"), headers(jqlgate.RedactedValue)}
+	if err := s.InsertAttempts(ctx, []*jqlgate.Attempt{derived, kept}); err != nil {
+		t.Fatalf("InsertAttempts: %v", err)
+	}
+	if diff := cmp.Diff(want, []map[string]string{derived.RequestHeaders, kept.RequestHeaders}); diff != "" {
+		t.Errorf("insert changed the caller's headers (-want +got):\n%s", diff)
+	}
+	as, err := s.AttemptsSince(ctx, "n9", at.Add(-time.Second))
+	if err != nil {
+		t.Fatalf("AttemptsSince: %v", err)
+	}
+	got := map[string]map[string]string{}
+	for _, a := range as {
+		got[a.DeliveryID] = a.RequestHeaders
+	}
+	if diff := cmp.Diff(map[string]map[string]string{"msg_2": want[0], "msg_3": want[1]}, got); diff != "" {
+		t.Errorf("stored request headers (-want +got):\n%s", diff)
+	}
+}

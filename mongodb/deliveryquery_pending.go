@@ -81,7 +81,7 @@ func (q *DeliveryQuery) PendingTo(ctx context.Context, subIDs []string, all bool
 
 // slimAttempt leaves the bodies and headers out of attempts read for the
 // queue.
-var slimAttempt = bson.D{{Key: "request_body", Value: 0}, {Key: "response_body", Value: 0}, {Key: "request_headers", Value: 0}, {Key: "response_headers", Value: 0}}
+var slimAttempt = bson.D{{Key: "request_body", Value: 0}, {Key: "response_body", Value: 0}, {Key: "request_headers", Value: 0}, {Key: "rh_derived", Value: 0}, {Key: "response_headers", Value: 0}}
 
 // subFilter selects documents of subscription_id among subIDs, or all.
 func subFilter(subIDs []string, all bool) bson.D {
