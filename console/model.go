@@ -7,29 +7,22 @@ import (
 // webhook is a subscription as listWebhooks and getWebhook show it. Fields
 // a server does not send stay empty.
 type webhook struct {
-	ID             string            `json:"id"`
-	Owner          string            `json:"owner"`
-	Prefix         string            `json:"prefix"`
-	Trigger        string            `json:"trigger"`
-	Triggers       []string          `json:"triggers"`
-	WebhookURL     string            `json:"webhookUrl"`
-	Method         string            `json:"method"`
-	ContentType    string            `json:"contentType"`
-	IncludeEntity  bool              `json:"includeEntity"`
-	Enabled        bool              `json:"enabled"`
-	DisabledReason string            `json:"disabledReason"`
-	Headers        map[string]string `json:"headers"`
-	BasicAuth      *struct {
-		Username string `json:"username"`
-	} `json:"basicAuth"`
-	OAuth2 *struct {
-		TokenURL string   `json:"tokenUrl"`
-		ClientID string   `json:"clientId"`
-		Scopes   []string `json:"scopes"`
-		Audience string   `json:"audience"`
-	} `json:"oauth2"`
-	TrustedSite     string `json:"trustedSite"`
-	SignatureScheme string `json:"signatureScheme"`
+	ID              string            `json:"id"`
+	Owner           string            `json:"owner"`
+	Prefix          string            `json:"prefix"`
+	Trigger         string            `json:"trigger"`
+	Triggers        []string          `json:"triggers"`
+	WebhookURL      string            `json:"webhookUrl"`
+	Method          string            `json:"method"`
+	ContentType     string            `json:"contentType"`
+	IncludeEntity   bool              `json:"includeEntity"`
+	Enabled         bool              `json:"enabled"`
+	DisabledReason  string            `json:"disabledReason"`
+	Headers         map[string]string `json:"headers"`
+	BasicAuth       *basicAuthView    `json:"basicAuth"`
+	OAuth2          *oauth2View       `json:"oauth2"`
+	TrustedSite     string            `json:"trustedSite"`
+	SignatureScheme string            `json:"signatureScheme"`
 	BodySignature   *struct {
 		Header    string `json:"header"`
 		Algorithm string `json:"algorithm"`
@@ -239,22 +232,15 @@ type eventType struct {
 
 // trustedSite is one system.TrustedSite.
 type trustedSite struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	BaseURL   string `json:"baseUrl"`
-	Owner     string `json:"owner"`
-	BasicAuth *struct {
-		Username string `json:"username"`
-	} `json:"basicAuth"`
-	OAuth2 *struct {
-		TokenURL string   `json:"tokenUrl"`
-		ClientID string   `json:"clientId"`
-		Scopes   []string `json:"scopes"`
-		Audience string   `json:"audience"`
-	} `json:"oauth2"`
-	AuthType    string   `json:"authType"`
-	HeaderNames []string `json:"headerNames"`
-	CreatedAt   string   `json:"createdAt"`
+	ID          string         `json:"id"`
+	Name        string         `json:"name"`
+	BaseURL     string         `json:"baseUrl"`
+	Owner       string         `json:"owner"`
+	BasicAuth   *basicAuthView `json:"basicAuth"`
+	OAuth2      *oauth2View    `json:"oauth2"`
+	AuthType    string         `json:"authType"`
+	HeaderNames []string       `json:"headerNames"`
+	CreatedAt   string         `json:"createdAt"`
 	// Subscriptions are the webhooks using the site (getTrustedSite).
 	Subscriptions []struct {
 		ID         string `json:"id"`
@@ -284,3 +270,16 @@ func failing(status string) bool {
 
 // statusClass is the CSS class of a delivery status.
 func statusClass(s string) string { return "st-" + strings.ToLower(s) }
+
+// basicAuthView and oauth2View are the non-secret parts of a receiver's
+// credentials, as subscriptions and trusted sites answer them.
+type basicAuthView struct {
+	Username string `json:"username"`
+}
+
+type oauth2View struct {
+	TokenURL string   `json:"tokenUrl"`
+	ClientID string   `json:"clientId"`
+	Scopes   []string `json:"scopes"`
+	Audience string   `json:"audience"`
+}
