@@ -66,19 +66,13 @@ func RegisterTrustedSite(m *namespaces.Mux, deps TrustedSiteDeps) {
 		deps.Now = time.Now
 	}
 	s := &sites{TrustedSiteDeps: deps, checks: &webhooks{WebhookDeps: WebhookDeps{Policy: deps.Policy, Resolver: deps.Resolver, Now: deps.Now}}}
-	routes := []struct {
-		intent string
-		fn     func(context.Context, *jqlgate.Command) (*jqlgate.Result, error)
-	}{
+	handleControllers(m, TrustedSiteNamespace, trustedSiteSpecs, []route{
 		{"createTrustedSite", s.create},
 		{"listTrustedSites", s.list},
 		{"getTrustedSite", s.get},
 		{"updateTrustedSite", s.update},
 		{"deleteTrustedSite", s.delete},
-	}
-	for _, r := range routes {
-		m.HandleFunc(TrustedSiteNamespace, jqlgate.SchemaController, r.intent, r.fn, trustedSiteSpecs[r.intent])
-	}
+	})
 }
 
 func (s *sites) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }

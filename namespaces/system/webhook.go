@@ -91,10 +91,7 @@ func RegisterWebhook(m *namespaces.Mux, deps WebhookDeps) {
 		deps.Now = time.Now
 	}
 	w := &webhooks{WebhookDeps: deps, testLimit: newOwnerLimiter(testRate, testBurst)}
-	routes := []struct {
-		intent string
-		fn     func(context.Context, *jqlgate.Command) (*jqlgate.Result, error)
-	}{
+	handleControllers(m, WebhookNamespace, webhookSpecs, []route{
 		{"subscribeToWebhook", w.subscribe},
 		{"unsubscribeFromWebhook", w.unsubscribe},
 		{"listWebhooks", w.list},
@@ -105,11 +102,22 @@ func RegisterWebhook(m *namespaces.Mux, deps WebhookDeps) {
 		{"getWebhookSecret", w.getSecret},
 		{"rotateWebhookSecret", w.rotateSecret},
 		{"listEvents", w.listEvents},
-	}
-	for _, r := range routes {
-		m.HandleFunc(WebhookNamespace, jqlgate.SchemaController, r.intent, r.fn, webhookSpecs[r.intent])
-	}
+	})
 	w.registerOps(m)
+}
+
+// route is one intent of a controller namespace and its handler.
+type route struct {
+	intent string
+	fn     func(context.Context, *jqlgate.Command) (*jqlgate.Result, error)
+}
+
+// handleControllers registers each route on m as a controller intent of
+// namespace, described by its entry in specs.
+func handleControllers(m *namespaces.Mux, namespace string, specs map[string]namespaces.IntentSpec, routes []route) {
+	for _, r := range routes {
+		m.HandleFunc(namespace, jqlgate.SchemaController, r.intent, r.fn, specs[r.intent])
+	}
 }
 
 // owner returns the owner key of the caller.

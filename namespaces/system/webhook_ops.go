@@ -50,19 +50,13 @@ func (w *webhooks) registerOps(m *namespaces.Mux) {
 	if w.Operations == nil {
 		return
 	}
-	routes := []struct {
-		intent string
-		fn     func(context.Context, *jqlgate.Command) (*jqlgate.Result, error)
-	}{
+	handleControllers(m, WebhookNamespace, opsSpecs, []route{
 		{"getWebhookLogs", w.logs},
 		{"getWebhookQueue", w.queue},
 		{"retryDelivery", w.retry},
 		{"replayEvent", w.replay},
 		{"testWebhook", w.test},
-	}
-	for _, r := range routes {
-		m.HandleFunc(WebhookNamespace, jqlgate.SchemaController, r.intent, r.fn, opsSpecs[r.intent])
-	}
+	})
 }
 
 // page reads limit and offset from the fields or __meta__ (fields win).
