@@ -26,8 +26,8 @@ type healthEnv struct {
 func newHealthEnv(t *testing.T) *healthEnv {
 	t.Helper()
 	db := mongotest.New(t)
-	key, _ := mongodb.GenerateKey()
-	sealer, err := mongodb.NewSealer(key)
+	key, _ := jqlgate.GenerateKey()
+	sealer, err := jqlgate.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}

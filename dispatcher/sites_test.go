@@ -14,8 +14,8 @@ import (
 
 func siteStore(t *testing.T) *mongodb.TrustedSiteStore {
 	t.Helper()
-	key, _ := mongodb.GenerateKey()
-	sealer, err := mongodb.NewSealer(key)
+	key, _ := jqlgate.GenerateKey()
+	sealer, err := jqlgate.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,11 +20,11 @@ import (
 func TestIndexesSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	key, err := mongodb.GenerateKey()
+	key, err := jqlgate.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealer, err := mongodb.NewSealer(key)
+	sealer, err := jqlgate.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}

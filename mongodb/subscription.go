@@ -32,11 +32,11 @@ const subscriptionsMetaID = "subscriptions"
 type SubscriptionStore struct {
 	coll   *mongo.Collection
 	meta   *mongo.Collection
-	sealer *Sealer
+	sealer *jqlgate.Sealer
 }
 
 // NewSubscriptionStore returns a store over db's subscriptions collection.
-func NewSubscriptionStore(db *mongo.Database, sealer *Sealer) *SubscriptionStore {
+func NewSubscriptionStore(db *mongo.Database, sealer *jqlgate.Sealer) *SubscriptionStore {
 	return &SubscriptionStore{
 		coll:   db.Collection(SubscriptionCollection),
 		meta:   db.Collection(MetaCollection),

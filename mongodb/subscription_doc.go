@@ -216,7 +216,7 @@ func (s *SubscriptionStore) openSecrets(d *subscriptionDoc, sub *jqlgate.Subscri
 
 // sealHeaders returns headers as stored, sorted by name, each value sealed
 // to the context seal gives its name (its owner document and the name).
-func sealHeaders(sealer *Sealer, h map[string]string, context func(name string) string) ([]headerDoc, error) {
+func sealHeaders(sealer *jqlgate.Sealer, h map[string]string, context func(name string) string) ([]headerDoc, error) {
 	out := make([]headerDoc, 0, len(h))
 	for k, v := range h {
 		sealed, err := sealer.Seal(v, context(k))
@@ -231,7 +231,7 @@ func sealHeaders(sealer *Sealer, h map[string]string, context func(name string) 
 
 // openHeaders opens headers stored by sealHeaders (and, for documents
 // written before values were sealed, takes unsealed ones as they are).
-func openHeaders(sealer *Sealer, h []headerDoc, context func(name string) string) (map[string]string, error) {
+func openHeaders(sealer *jqlgate.Sealer, h []headerDoc, context func(name string) string) (map[string]string, error) {
 	if len(h) == 0 {
 		return nil, nil
 	}

@@ -21,11 +21,11 @@ import (
 func newStore(t *testing.T) (*mongodb.SubscriptionStore, func(id string) bson.Raw) {
 	t.Helper()
 	db := mongotest.New(t)
-	key, err := mongodb.GenerateKey()
+	key, err := jqlgate.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealer, err := mongodb.NewSealer(key)
+	sealer, err := jqlgate.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +94,8 @@ func TestSubscriptionRoundTripAndSealing(t *testing.T) {
 func TestSubscriptionReadsUnsealedLegacyHeaders(t *testing.T) {
 	ctx := context.Background()
 	db := mongotest.New(t)
-	key, _ := mongodb.GenerateKey()
-	sealer, _ := mongodb.NewSealer(key)
+	key, _ := jqlgate.GenerateKey()
+	sealer, _ := jqlgate.NewSealer(key)
 	s := mongodb.NewSubscriptionStore(db, sealer)
 	sub, _, err := s.Create(ctx, fullSubscription("client:a", "https://example.com/hook"))
 	if err != nil {
@@ -237,8 +237,8 @@ func TestSubscriptionDisable(t *testing.T) {
 func TestSubscriptionTriggersAndLegacyTrigger(t *testing.T) {
 	ctx := context.Background()
 	db := mongotest.New(t)
-	key, _ := mongodb.GenerateKey()
-	sealer, _ := mongodb.NewSealer(key)
+	key, _ := jqlgate.GenerateKey()
+	sealer, _ := jqlgate.NewSealer(key)
 	s := mongodb.NewSubscriptionStore(db, sealer)
 	if err := s.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)

@@ -23,11 +23,11 @@ type TrustedSiteStore struct {
 	coll   *mongo.Collection
 	subs   *mongo.Collection
 	meta   *mongo.Collection
-	sealer *Sealer
+	sealer *jqlgate.Sealer
 }
 
 // NewTrustedSiteStore returns a store over db's trusted_sites collection.
-func NewTrustedSiteStore(db *mongo.Database, sealer *Sealer) *TrustedSiteStore {
+func NewTrustedSiteStore(db *mongo.Database, sealer *jqlgate.Sealer) *TrustedSiteStore {
 	return &TrustedSiteStore{
 		coll: db.Collection(TrustedSiteCollection), subs: db.Collection(SubscriptionCollection),
 		meta: db.Collection(MetaCollection), sealer: sealer,

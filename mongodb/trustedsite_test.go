@@ -17,11 +17,11 @@ import (
 func newSiteStores(t *testing.T) (*mongodb.TrustedSiteStore, *mongodb.SubscriptionStore, func(id string) bson.Raw) {
 	t.Helper()
 	db := mongotest.New(t)
-	key, err := mongodb.GenerateKey()
+	key, err := jqlgate.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealer, err := mongodb.NewSealer(key)
+	sealer, err := jqlgate.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,8 +23,8 @@ import (
 func TestOwnersRevokedWhileRunning(t *testing.T) {
 	ctx := context.Background()
 	db := mongotest.New(t)
-	key, _ := mongodb.GenerateKey()
-	sealer, err := mongodb.NewSealer(key)
+	key, _ := jqlgate.GenerateKey()
+	sealer, err := jqlgate.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}

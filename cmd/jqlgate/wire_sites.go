@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/dispatcher"
 	"github.com/jqlgate/jqlgate/mongodb"
 	"github.com/jqlgate/jqlgate/namespaces"
@@ -25,7 +26,7 @@ func openTrustedSites(ctx context.Context, cfg serveConfig, db *mongodb.DB, logg
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := mongodb.NewSealer(key)
+	sealer, err := jqlgate.NewSealer(key)
 	if err != nil {
 		return nil, err
 	}

@@ -105,13 +105,13 @@ func loadSecretKey(cfg serveConfig, logger *slog.Logger) ([]byte, error) {
 func decodeKey(s string) ([]byte, error) {
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 		if key, err := enc.DecodeString(s); err == nil {
-			if len(key) != mongodb.KeySize {
-				return nil, fmt.Errorf("the key must be %d bytes, got %d", mongodb.KeySize, len(key))
+			if len(key) != jqlgate.KeySize {
+				return nil, fmt.Errorf("the key must be %d bytes, got %d", jqlgate.KeySize, len(key))
 			}
 			return key, nil
 		}
 	}
-	return nil, fmt.Errorf("the key must be %d bytes in base64", mongodb.KeySize)
+	return nil, fmt.Errorf("the key must be %d bytes in base64", jqlgate.KeySize)
 }
 
 // keyFromFile reads the key at path, or creates it when it does not exist.
@@ -127,7 +127,7 @@ func keyFromFile(path string, logger *slog.Logger) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
-	key, err := mongodb.GenerateKey()
+	key, err := jqlgate.GenerateKey()
 	if err == nil {
 		_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
 	}
@@ -168,7 +168,7 @@ func openSubscriptions(ctx context.Context, cfg serveConfig, db *mongodb.DB, log
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := mongodb.NewSealer(key)
+	sealer, err := jqlgate.NewSealer(key)
 	if err != nil {
 		return nil, err
 	}

@@ -106,8 +106,8 @@ func newOpsEnvWith(t *testing.T, cfg dispatcher.Config) *opsEnv {
 	t.Helper()
 	ctx := context.Background()
 	db := mongotest.New(t)
-	key, _ := mongodb.GenerateKey()
-	sealer, err := mongodb.NewSealer(key)
+	key, _ := jqlgate.GenerateKey()
+	sealer, err := jqlgate.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,8 +96,8 @@ var loopback = jqlgate.AddrPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("1
 func newHarness(t *testing.T, policy jqlgate.AddrPolicy) *harness {
 	t.Helper()
 	db := mongotest.New(t)
-	key, _ := mongodb.GenerateKey()
-	sealer, err := mongodb.NewSealer(key)
+	key, _ := jqlgate.GenerateKey()
+	sealer, err := jqlgate.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}

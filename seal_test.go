@@ -1,21 +1,21 @@
-package mongodb_test
+package jqlgate_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
-	"github.com/jqlgate/jqlgate/mongodb"
+	"github.com/jqlgate/jqlgate"
 )
 
 func TestSealer(t *testing.T) {
-	key, _ := mongodb.GenerateKey()
-	other, _ := mongodb.GenerateKey()
-	s, err := mongodb.NewSealer(key)
+	key, _ := jqlgate.GenerateKey()
+	other, _ := jqlgate.GenerateKey()
+	s, err := jqlgate.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrongKey, _ := mongodb.NewSealer(other)
+	wrongKey, _ := jqlgate.NewSealer(other)
 	sealed, err := s.Seal("whsec_abc", "sub_1/secrets")
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +29,7 @@ func TestSealer(t *testing.T) {
 	tampered := sealed[:len(sealed)-2] + "AA"
 	tests := []struct {
 		name   string
-		sealer *mongodb.Sealer
+		sealer *jqlgate.Sealer
 		sealed string
 		ctx    string
 	}{
@@ -40,11 +40,11 @@ func TestSealer(t *testing.T) {
 		{"bad base64", s, "v1:!!!", "sub_1/secrets"},
 	}
 	for _, tt := range tests {
-		if _, err := tt.sealer.Open(tt.sealed, tt.ctx); !errors.Is(err, mongodb.ErrUnseal) {
+		if _, err := tt.sealer.Open(tt.sealed, tt.ctx); !errors.Is(err, jqlgate.ErrUnseal) {
 			t.Errorf("%s: Open err = %v, want ErrUnseal", tt.name, err)
 		}
 	}
-	if _, err := mongodb.NewSealer(key[:16]); err == nil {
+	if _, err := jqlgate.NewSealer(key[:16]); err == nil {
 		t.Error("NewSealer with a 16-byte key: got nil error")
 	}
 }

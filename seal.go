@@ -1,4 +1,4 @@
-package mongodb
+package jqlgate
 
 import (
 	"crypto/aes"
