@@ -31,4 +31,8 @@ type Order struct {
 type Index struct {
 	Fields []string
 	Unique bool
+	// Search makes it the collection's search index over Fields (their
+	// case-insensitive substring match, Query.Search), for a store that
+	// needs one; a store that answers searches without one skips it.
+	Search bool
 }

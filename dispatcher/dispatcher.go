@@ -259,6 +259,17 @@ func (d *Dispatcher) publish(ctx context.Context, owner *string, events []*jqlga
 	if err := d.ensureIndex(ctx); err != nil {
 		return err
 	}
+	fans, dels := d.stage(events, owner)
+	err := d.cfg.Store.InsertEvents(ctx, fans)
+	d.settle(fans, dels, err)
+	return err
+}
+
+// stage fans events out to the subscriptions that match them (limited to
+// owner's when owner is not nil), stamps their acceptance and sequence and
+// reserves their ordered deliveries' places, before the events are
+// stored. settle must follow with the outcome of storing them.
+func (d *Dispatcher) stage(events []*jqlgate.Event, owner *string) ([]*jqlgate.Fanout, []*delivery) {
 	fans := make([]*jqlgate.Fanout, len(events))
 	for i, ev := range events {
 		if ev.ID == "" {
@@ -277,17 +288,22 @@ func (d *Dispatcher) publish(ctx context.Context, owner *string, events []*jqlga
 	}
 	d.q.reserve(dels)
 	d.pubMu.Unlock()
-	if err := d.cfg.Store.InsertEvents(ctx, fans); err != nil {
+	return fans, dels
+}
+
+// settle schedules staged deliveries once their events are durable (err
+// nil), or forgets them when storing the events failed.
+func (d *Dispatcher) settle(fans []*jqlgate.Fanout, dels []*delivery, err error) {
+	if err != nil {
 		for _, dl := range dels {
 			d.q.advance(dl)
 		}
 		d.track.drop(fans)
-		return err
+		return
 	}
 	d.metrics.accepted.Add(float64(len(fans)))
 	for _, dl := range dels {
 		d.q.push(dl)
 	}
 	d.track.release(fans)
-	return nil
 }

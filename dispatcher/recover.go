@@ -26,6 +26,8 @@ const recoverySlack = 2 * time.Second
 // out now, with the same webhook-id; Resent ones at their next attempt
 // time, those due beyond the frontier left to the loader.
 func (d *Dispatcher) recoverNode(ctx context.Context, node string) (int, error) {
+	began := time.Now()
+	d.log.Info("recovering deliveries", "node", node)
 	st, err := d.readState(ctx, node)
 	if err != nil {
 		return 0, fmt.Errorf("recover %s: %w", node, err)
@@ -33,6 +35,8 @@ func (d *Dispatcher) recoverNode(ctx context.Context, node string) (int, error) 
 	dels := d.resumeFresh(st.fans, st.latest)
 	dels = append(dels, d.resumeResent(st)...)
 	d.queueOrPark(ctx, dels)
+	d.log.Info("recovered deliveries", "node", node, "events_read", len(st.fans), "deliveries_read", len(st.latest),
+		"unfinished", len(dels), "took", time.Since(began).String())
 	return len(dels), nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -60,7 +61,10 @@ type Server struct {
 
 	echo *echo.Echo
 	ln   net.Listener
+	srv  *http.Server
 	done chan error
+	// live is set by Open: requests then reach the routes.
+	live atomic.Bool
 
 	once       sync.Once
 	lim        Limits
@@ -139,27 +143,64 @@ func (s *Server) Mount(method, path string, h http.Handler) {
 // Echo returns the underlying echo instance, for registering more routes.
 func (s *Server) Echo() *echo.Echo { return s.echo }
 
-// Open starts listening and serving in the background.
-func (s *Server) Open() error {
+// Listen binds Addr and serves at once, before the server is wired: until
+// Open, /healthz answers 200, /readyz 503 {"status":"starting"} and every
+// other route a 503 JQL error with Retry-After, so a restarting process is
+// seen to be alive and not ready rather than refusing connections. Open
+// calls it if it was not called.
+func (s *Server) Listen() error {
+	if s.ln != nil {
+		return nil
+	}
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return err
 	}
-	s.setup()
 	s.ln = ln
-	s.echo.Listener = ln
 	s.done = make(chan error, 1)
-	srv := s.echo.Server
-	srv.ReadHeaderTimeout = 10 * time.Second
-	srv.IdleTimeout = 120 * time.Second
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.front), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	go func() {
-		err := s.echo.Start("")
+		err := s.srv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
 		s.done <- err
 	}()
 	return nil
+}
+
+// Open starts serving every route, listening first if Listen was not
+// called. Routes and fields must be set before it.
+func (s *Server) Open() error {
+	if err := s.Listen(); err != nil {
+		return err
+	}
+	s.setup()
+	s.live.Store(true)
+	return nil
+}
+
+// front hands requests to the routes once Open was called, and answers as
+// Listen says before.
+func (s *Server) front(w http.ResponseWriter, r *http.Request) {
+	if s.live.Load() {
+		s.echo.ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	switch r.URL.Path {
+	case "/healthz":
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	case "/readyz":
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"starting","store":"starting"}` + "\n"))
+	default:
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"ERROR","data":null,"errors":[{"errorCode":"JQL:ServerException","errorMessage":"The server is starting; try again shortly.","field":""}],"il8n":"en-gb","extras":{"filtered":0,"display":0,"queries":0},"system_info":null,"intent":"","message":"The server is starting; try again shortly."}` + "\n"))
+	}
 }
 
 // URL returns the base URL the server listens on.
@@ -174,7 +215,7 @@ func (s *Server) Close(ctx context.Context) error {
 	if s.ln == nil {
 		return nil
 	}
-	return s.echo.Shutdown(ctx)
+	return s.srv.Shutdown(ctx)
 }
 
 func (s *Server) healthz(c echo.Context) error {

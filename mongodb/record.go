@@ -32,16 +32,21 @@ func NewRecordStore(db *mongo.Database, opts BatcherOptions) *RecordStore {
 
 // EnsureIndexes creates the indexes of a collection (idempotent).
 func (s *RecordStore) EnsureIndexes(ctx context.Context, coll string, indexes []jqlgate.Index) error {
-	if len(indexes) == 0 {
-		return nil
-	}
-	models := make([]mongo.IndexModel, len(indexes))
-	for i, ix := range indexes {
+	models := make([]mongo.IndexModel, 0, len(indexes))
+	for _, ix := range indexes {
+		if ix.Search {
+			// Searches are regular expressions over the documents; no
+			// index of MongoDB's answers a case-insensitive substring.
+			continue
+		}
 		keys := bson.D{}
 		for _, f := range ix.Fields {
 			keys = append(keys, bson.E{Key: storeField(f), Value: 1})
 		}
-		models[i] = mongo.IndexModel{Keys: keys, Options: options.Index().SetUnique(ix.Unique)}
+		models = append(models, mongo.IndexModel{Keys: keys, Options: options.Index().SetUnique(ix.Unique)})
+	}
+	if len(models) == 0 {
+		return nil
 	}
 	return EnsureIndexes(ctx, s.db.Collection(coll), "record indexes", models...)
 }

@@ -136,11 +136,15 @@ func (m *Model) SearchFields() []string {
 	return out
 }
 
-// StoreIndexes returns the indexes to create in the store.
+// StoreIndexes returns the indexes to create in the store, the declared
+// ones and, when the model has searchable fields, a search index over them.
 func (m *Model) StoreIndexes() []jqlgate.Index {
-	out := make([]jqlgate.Index, len(m.Indexes))
+	out := make([]jqlgate.Index, len(m.Indexes), len(m.Indexes)+1)
 	for i, ix := range m.Indexes {
 		out[i] = jqlgate.Index{Fields: ix.Fields, Unique: ix.Unique}
+	}
+	if search := m.SearchFields(); len(search) > 0 {
+		out = append(out, jqlgate.Index{Fields: search, Search: true})
 	}
 	return out
 }

@@ -20,7 +20,6 @@ import (
 
 	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/dispatcher"
-	"github.com/jqlgate/jqlgate/mongodb"
 )
 
 // benchOptions are the settings of jqlgate bench.
@@ -74,6 +73,13 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	if opts.str("grow") != "" {
+		gc, err := parseGrowConfig(opts, cfg)
+		if err != nil {
+			return err
+		}
+		return runGrowBench(ctx, gc, env, stdout, stderr)
+	}
 	if h, err := opts.bool("http"); err != nil {
 		return err
 	} else if h {
@@ -94,30 +100,28 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	return benchRun(ctx, cfg, db, stdout)
 }
 
-// openBenchStore opens the store and a fresh database in it, dropped (with
-// any temporary directory) by the returned cleanup.
-func openBenchStore(ctx context.Context, uri, sync string) (*mongodb.DB, func(), error) {
-	dir := ""
-	if uri == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "jqlgate-bench-"); err != nil {
-			return nil, nil, err
-		}
+// openBenchStore opens the store and a fresh database in it (a temporary
+// data dir for the embedded store), dropped by the returned cleanup.
+func openBenchStore(ctx context.Context, uri, sync string) (*backend, func(), error) {
+	dir, err := os.MkdirTemp("", "jqlgate-bench-")
+	if err != nil {
+		return nil, nil, err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := mongodb.Open(ctx, mongodb.Config{URI: uri, DataDir: dir, Database: "bench_" + jqlgate.NewID("")[:16], EmbeddedSync: sync, Logger: quiet})
+	st, err := openBackend(ctx, storeConfig{MongoDBURI: uri, DataDir: dir, Database: "bench_" + jqlgate.NewID("")[:16],
+		EmbeddedSync: sync, ConnectTimeout: 10 * time.Second}, quiet)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, nil, err
 	}
-	return db, func() {
+	return st, func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_ = db.Database.Drop(cctx)
-		_ = db.Close(cctx)
-		if dir != "" {
-			_ = os.RemoveAll(dir)
+		if st.drop != nil {
+			_ = st.drop(cctx)
 		}
+		_ = st.close(cctx)
+		_ = os.RemoveAll(dir)
 	}, nil
 }
 
@@ -177,7 +181,7 @@ func benchSubscriptions(n int, url string) benchSource {
 
 // benchRun starts a receiver and a dispatcher on db, publishes, waits for
 // every delivery and prints the figures.
-func benchRun(ctx context.Context, cfg benchConfig, db *mongodb.DB, out io.Writer) error {
+func benchRun(ctx context.Context, cfg benchConfig, db *backend, out io.Writer) error {
 	recv := &benchReceiver{}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -187,11 +191,8 @@ func benchRun(ctx context.Context, cfg benchConfig, db *mongodb.DB, out io.Write
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 
-	store := mongodb.NewDeliveryStore(db.Database)
-	if err := store.EnsureIndexes(ctx); err != nil {
-		return err
-	}
-	owners := mongodb.NewAuthStore(db.Database)
+	store := db.deliveries
+	owners := db.auth
 	now := time.Now().UTC()
 	if err := owners.CreateClient(ctx, &jqlgate.Client{ID: benchOwner, Name: "bench", Permissions: []string{"*"}, CreatedAt: now, UpdatedAt: now}); err != nil {
 		return err
@@ -212,7 +213,7 @@ func benchRun(ctx context.Context, cfg benchConfig, db *mongodb.DB, out io.Write
 		_ = store.Close(cctx)
 	}()
 	fmt.Fprintf(out, "bench: %d events × %d subscriptions, %d publishers, rate %s, store %s\n",
-		cfg.events, cfg.subs, cfg.publishers, rateString(cfg.rate), storeKind(db))
+		cfg.events, cfg.subs, cfg.publishers, rateString(cfg.rate), db.where)
 	return measure(ctx, cfg, d, recv, out)
 }
 
@@ -221,13 +222,6 @@ func rateString(r float64) string {
 		return "unlimited"
 	}
 	return fmt.Sprintf("%.0f/s", r)
-}
-
-func storeKind(db *mongodb.DB) string {
-	if db.Embedded {
-		return "embedded"
-	}
-	return mongodb.MaskURI(db.URI)
 }
 
 // measure publishes cfg.events, reports progress every second, and prints

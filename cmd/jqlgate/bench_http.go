@@ -95,8 +95,13 @@ func runHTTPBench(ctx context.Context, cfg httpBenchConfig, env func(string) str
 
 // benchChild is a serve process the bench started.
 type benchChild struct {
-	cmd                    *exec.Cmd
-	dir, url, pprofAddr    string
+	cmd                 *exec.Cmd
+	dir, url, pprofAddr string
+	// addr is where serve listens ("" picks a free port at each start).
+	addr string
+	// removeDir: the bench made dir and removes it when the child stops.
+	removeDir              bool
+	env                    []string
 	clientID, clientSecret string
 	done                   chan error
 	profiled               chan struct{}
@@ -104,44 +109,59 @@ type benchChild struct {
 }
 
 // startBenchServe starts "jqlgate serve" (this binary) on a temporary data
-// dir: embedded store unless MONGODB_URI is set, rate limit off, loopback
-// receivers allowed, a bootstrap client for the bench.
+// dir, removed when it stops: embedded store unless MONGODB_URI is set,
+// rate limit off, loopback receivers allowed, a bootstrap client for the
+// bench.
 func startBenchServe(ctx context.Context, cfg httpBenchConfig, env func(string) string, stderr io.Writer) (*benchChild, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
 	dir, err := os.MkdirTemp("", "jqlgate-bench-")
 	if err != nil {
 		return nil, err
 	}
-	c := &benchChild{dir: dir, clientID: "bench", clientSecret: randomHex(24), done: make(chan error, 1), profiled: make(chan struct{}), dropDB: func() {}}
-	close(c.profiled)
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--rate-limit", "-1",
-		"--webhook-allow-cidrs", "127.0.0.0/8", "--log-level", "info", "--dispatcher-workers", fmt.Sprint(cfg.workers), "--embedded-sync", cfg.sync}
-	childEnv := []string{"PATH=" + env("PATH"), "HOME=" + env("HOME"), "TMPDIR=" + env("TMPDIR"),
-		"JQLGATE_BOOTSTRAP_CLIENT_ID=" + c.clientID, "JQLGATE_BOOTSTRAP_CLIENT_SECRET=" + c.clientSecret}
+	c := &benchChild{dir: dir, removeDir: true, clientID: "bench", clientSecret: randomHex(24), dropDB: func() {}}
 	if cfg.uri != "" {
 		db := "bench_" + randomHex(8)
-		childEnv = append(childEnv, "MONGODB_URI="+cfg.uri, "JQLGATE_DATABASE="+db, "JQLGATE_SECRET_KEY="+benchSecretKey())
+		c.env = []string{"MONGODB_URI=" + cfg.uri, "JQLGATE_DATABASE=" + db, "JQLGATE_SECRET_KEY=" + benchSecretKey()}
 		c.dropDB = func() { dropBenchDatabase(cfg.uri, db) }
 	}
 	if cfg.cpuprofile != "" {
 		if c.pprofAddr, err = freeLoopbackAddr(); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.start(ctx, cfg.benchConfig, env, stderr); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// start runs serve on c.dir and waits until it logs that it is ready.
+func (c *benchChild) start(ctx context.Context, cfg benchConfig, env func(string) string, stderr io.Writer) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	addr := c.addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	c.done, c.profiled = make(chan error, 1), make(chan struct{})
+	close(c.profiled)
+	args := []string{"serve", "--addr", addr, "--data-dir", c.dir, "--rate-limit", "-1",
+		"--webhook-allow-cidrs", "127.0.0.0/8", "--log-level", "info", "--dispatcher-workers", fmt.Sprint(cfg.workers), "--embedded-sync", cfg.sync}
+	if c.pprofAddr != "" {
 		args = append(args, "--pprof", c.pprofAddr)
 	}
 	c.cmd = exec.CommandContext(ctx, exe, args...)
-	c.cmd.Env = childEnv
+	c.cmd.Env = append([]string{"PATH=" + env("PATH"), "HOME=" + env("HOME"), "TMPDIR=" + env("TMPDIR"),
+		"JQLGATE_BOOTSTRAP_CLIENT_ID=" + c.clientID, "JQLGATE_BOOTSTRAP_CLIENT_SECRET=" + c.clientSecret}, c.env...)
 	c.cmd.Stderr = stderr
 	out, err := c.cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := c.cmd.Start(); err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, err
+		return err
 	}
 	ready := make(chan string, 1)
 	go func() {
@@ -163,30 +183,40 @@ func startBenchServe(ctx context.Context, cfg httpBenchConfig, env func(string) 
 	}()
 	select {
 	case c.url = <-ready:
-		return c, nil
+		return nil
 	case err := <-c.done:
 		c.done <- err
-		c.stop()
-		return nil, fmt.Errorf("serve exited before it was ready: %v", err)
-	case <-time.After(60 * time.Second):
-		c.stop()
-		return nil, errors.New("serve not ready after 60s")
+		return fmt.Errorf("serve exited before it was ready: %v", err)
+	case <-time.After(5 * time.Minute):
+		return errors.New("serve not ready after 5 minutes")
 	}
 }
 
-// stop ends the child with SIGTERM (a kill after 20 s) and removes its data.
+// stop ends the child with SIGTERM (a kill after 20 s) and removes its
+// data unless it was given its data dir.
 func (c *benchChild) stop() {
-	if c.cmd.ProcessState == nil {
+	c.terminate()
+	c.dropDB()
+	if c.removeDir {
+		_ = os.RemoveAll(c.dir)
+	}
+}
+
+// terminate ends the child with SIGTERM, or a kill after 20 s, and
+// returns how long it took to exit.
+func (c *benchChild) terminate() time.Duration {
+	began := time.Now()
+	if c.cmd != nil && c.cmd.ProcessState == nil {
 		_ = c.cmd.Process.Signal(os.Interrupt)
 		select {
 		case err := <-c.done:
 			c.done <- err
 		case <-time.After(20 * time.Second):
 			_ = c.cmd.Process.Kill()
+			<-c.done
 		}
 	}
-	c.dropDB()
-	_ = os.RemoveAll(c.dir)
+	return time.Since(began)
 }
 
 // profile fetches a CPU profile of the child's serve into path.
@@ -312,14 +342,26 @@ type jqlClient struct {
 type jqlAnswer struct {
 	Status string          `json:"status"`
 	Data   json.RawMessage `json:"data"`
+	Extras struct {
+		Filtered int `json:"filtered"`
+	} `json:"extras"`
 	Errors []struct {
 		ErrorCode, ErrorMessage, Field string
 	} `json:"errors"`
 }
 
 func (c *jqlClient) call(ctx context.Context, namespace, schema, intent string, fields map[string]any) (*jqlAnswer, error) {
-	env := map[string]any{"__meta__": map[string]any{"namespace": namespace, "schema": schema, "intent": intent,
-		"authenticationClass": "oauth2", "authenticationToken": c.token}}
+	return c.callWith(ctx, namespace, schema, intent, nil, fields)
+}
+
+// callWith is call with more __meta__ keys.
+func (c *jqlClient) callWith(ctx context.Context, namespace, schema, intent string, meta, fields map[string]any) (*jqlAnswer, error) {
+	m := map[string]any{"namespace": namespace, "schema": schema, "intent": intent,
+		"authenticationClass": "oauth2", "authenticationToken": c.token}
+	for k, v := range meta {
+		m[k] = v
+	}
+	env := map[string]any{"__meta__": m}
 	for k, v := range fields {
 		env[k] = v
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/auth"
-	"github.com/jqlgate/jqlgate/mongodb"
+	"github.com/jqlgate/jqlgate/sqlite"
 )
 
 // stdin is where user create reads the password; tests replace it.
@@ -48,14 +48,20 @@ func findStore(cfg serveConfig, create bool) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
 	}
-	_, err = os.Stat(filepath.Join(dir, "store", cfg.Database+".sqlite"))
+	_, err = os.Stat(filepath.Join(dir, sqlite.FileName))
 	switch {
 	case err == nil:
 		return "embedded in " + dir, nil
 	case !errors.Is(err, fs.ErrNotExist):
 		return "", fmt.Errorf("data dir %s: %w", dir, err)
 	case create:
+		if err := refuseLegacyStore(dir, filepath.Join(dir, sqlite.FileName)); err != nil {
+			return "", err
+		}
 		return "embedded in " + dir + " (new)", nil
+	}
+	if err := refuseLegacyStore(dir, filepath.Join(dir, sqlite.FileName)); err != nil {
+		return "", err
 	}
 	return "", fmt.Errorf("no jqlgate store in the data dir %s: run the command where serve keeps its data, or give --data-dir (JQLGATE_DATA_DIR) or --mongodb-uri as serve has them; --url talks to a running server; --init creates a new store there", dir)
 }
@@ -72,8 +78,8 @@ type remoteAction func(ctx context.Context, rc *remoteClient, o *optionSet, stdo
 
 // adminStore is an open store for one admin command.
 type adminStore struct {
-	db     *mongodb.DB
-	auth   *mongodb.AuthStore
+	store  *backend
+	auth   authStore
 	cfg    serveConfig
 	unlock func()
 }
@@ -189,23 +195,18 @@ func openAdminStore(ctx context.Context, o *optionSet, stderr io.Writer) (*admin
 	}
 	fmt.Fprintln(stderr, "jqlgate: store:", where)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := mongodb.Open(ctx, mongodb.Config{URI: cfg.MongoDBURI, Database: cfg.Database, DataDir: cfg.DataDir, ConnectTimeout: timeout, Logger: quiet})
+	db, err := openBackend(ctx, storeConfig{DataDir: cfg.DataDir, MongoDBURI: cfg.MongoDBURI, Database: cfg.Database, ConnectTimeout: timeout}, quiet)
 	if err != nil {
 		unlock()
 		return nil, err
 	}
-	st := &adminStore{db: db, auth: mongodb.NewAuthStore(db.Database), cfg: cfg, unlock: unlock}
-	if err := st.auth.EnsureIndexes(ctx); err != nil {
-		st.close()
-		return nil, err
-	}
-	return st, nil
+	return &adminStore{store: db, auth: db.auth, cfg: cfg, unlock: unlock}, nil
 }
 
 func (st *adminStore) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = st.db.Close(ctx)
+	_ = st.store.close(ctx)
 	if st.unlock != nil {
 		st.unlock()
 	}
@@ -407,7 +408,7 @@ func (st *adminStore) keySet() (*auth.KeySet, error) {
 // subscriptions, and prints what it did.
 func (st *adminStore) deletePrincipal(ctx context.Context, w io.Writer, kind, id string, del func(context.Context, string) error) error {
 	// Disabling reads no secret, so the store needs no master key here.
-	n, err := deletePrincipal(ctx, mongodb.NewSubscriptionStore(st.db.Database, nil), kind, id, del)
+	n, err := deletePrincipal(ctx, st.store.subscriptions, kind, id, del)
 	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
 		return fmt.Errorf("nothing with id %q", id)
 	}

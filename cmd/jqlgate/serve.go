@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/gateway"
-	"github.com/jqlgate/jqlgate/mongodb"
 )
 
 // serveOptions are every setting of jqlgate serve, with their defaults.
@@ -33,7 +33,7 @@ var serveOptions = append([]option{
 	{flag: "webhook-require-https", env: "JQLGATE_WEBHOOK_REQUIRE_HTTPS", def: "false", usage: "refuse plain http webhook URLs"},
 	{flag: "max-subscriptions-per-owner", env: "JQLGATE_MAX_SUBSCRIPTIONS_PER_OWNER", def: "100", usage: "most webhook subscriptions one client, API key or user may have; 0 does not cap"},
 	{flag: "public-url", env: "JQLGATE_PUBLIC_URL", def: "", usage: "public base URL of this server; webhooks then carry entityUrl and X-Webhook-Entity-Url, <public-url>/console/records/<namespace>/<id>; empty omits them"},
-	{flag: "node-id", env: "JQLGATE_NODE_ID", def: "", usage: "this process's name for its deliveries in the store: stable across restarts, unique per process (default <hostname>/<addr>)"},
+	{flag: "node-id", env: "JQLGATE_NODE_ID", def: "", usage: "this process's name for its deliveries in the store: stable across restarts, unique per process (default <hostname>/embedded on the embedded store, <hostname>/<addr> on MongoDB)"},
 	{flag: "dispatcher-workers", env: "JQLGATE_DISPATCHER_WORKERS", def: "64", usage: "webhook delivery attempts in flight at once"},
 	{flag: "dispatcher-max-per-owner", env: "JQLGATE_DISPATCHER_MAX_PER_OWNER", def: "0", usage: "delivery attempts in flight at once for one owner's webhooks; 0: a quarter of the workers"},
 	{flag: "dispatcher-max-per-host", env: "JQLGATE_DISPATCHER_MAX_PER_HOST", def: "0", usage: "delivery attempts in flight at once to one receiver host; 0: half of the workers"},
@@ -99,7 +99,7 @@ func parseServeConfig(s *optionSet) (serveConfig, error) {
 	if c.Auth, err = parseAuthConfig(s); err != nil {
 		return c, err
 	}
-	if c.Dispatcher, err = parseDispatcherConfig(s, c.Addr); err != nil {
+	if c.Dispatcher, err = parseDispatcherConfig(s, c.Addr, c.MongoDBURI == ""); err != nil {
 		return c, err
 	}
 	if c.Console, err = parseConsoleConfig(s); err != nil {
@@ -123,7 +123,7 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	logger.Info("jqlgate ready", "url", a.server.URL(), "embedded_store", a.db.Embedded, "startup", time.Since(a.started).String())
+	logger.Info("jqlgate ready", "url", a.server.URL(), "embedded_store", a.store.embedded, "store", a.store.where, "startup", time.Since(a.started).String())
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
@@ -140,16 +140,16 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 type app struct {
 	started time.Time
 	logger  *slog.Logger
-	db      *mongodb.DB
+	store   *backend
 	server  *gateway.Server
 	// workers are background components, stopped after the HTTP server
 	// and before the store.
 	workers []func(ctx context.Context) error
 	gatewayParts
 	// subscriptions is the webhook subscription store.
-	subscriptions *mongodb.SubscriptionStore
+	subscriptions subscriptionStore
 	// sites is the trusted site store.
-	sites *mongodb.TrustedSiteStore
+	sites siteStore
 	dispatcherParts
 	// unlock releases the embedded store's data dir lock.
 	unlock func()
@@ -161,13 +161,25 @@ func start(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*app, err
 	if a.unlock, err = lockDataDir(cfg.MongoDBURI, cfg.DataDir); err != nil {
 		return nil, err
 	}
-	db, err := mongodb.Open(ctx, mongodb.Config{URI: cfg.MongoDBURI, Database: cfg.Database, DataDir: cfg.DataDir, ConnectTimeout: cfg.ConnectTimeout, EmbeddedSync: cfg.EmbeddedSync, Logger: logger})
+	// Listen first: while the store opens and the dispatcher recovers,
+	// /healthz answers and /readyz says "starting".
+	a.server = gateway.NewServer(cfg.Addr, logger, func(ctx context.Context) error { return a.store.ping(ctx) })
+	if err := a.server.Listen(); err != nil {
+		a.release()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	logger.Info("listening; opening the store", "url", a.server.URL())
+	st, err := openBackend(ctx, storeConfig{DataDir: cfg.DataDir, MongoDBURI: cfg.MongoDBURI, Database: cfg.Database,
+		EmbeddedSync: cfg.EmbeddedSync, ConnectTimeout: cfg.ConnectTimeout,
+		Sealer: func() (*jqlgate.Sealer, error) { return sealerFor(cfg, logger) }}, logger)
 	if err != nil {
+		_ = a.server.Close(context.Background())
 		a.release()
 		return nil, err
 	}
-	a.db = db
-	a.server = gateway.NewServer(cfg.Addr, logger, db.Ping)
+	logger.Info("store open", "store", st.where, "took", time.Since(a.started).String())
+	a.store = st
+	a.subscriptions, a.sites = st.subscriptions, st.sites
 	if err := a.wire(ctx, cfg); err != nil {
 		// Stop whatever was started, in the usual order.
 		_ = a.stop(cfg.ShutdownTimeout)
@@ -181,12 +193,6 @@ func start(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*app, err
 // the namespaces that publish to it, and last the listener.
 func (a *app) wire(ctx context.Context, cfg serveConfig) error {
 	var err error
-	if a.subscriptions, err = openSubscriptions(ctx, cfg, a.db, a.logger); err != nil {
-		return err
-	}
-	if a.sites, err = openTrustedSites(ctx, cfg, a.db, a.logger); err != nil {
-		return err
-	}
 	if cfg.Pprof != "" {
 		addr, stop, err := servePprof(cfg.Pprof)
 		if err != nil {
@@ -211,10 +217,7 @@ func (a *app) wire(ctx context.Context, cfg serveConfig) error {
 	if err := wireConsole(a, cfg); err != nil {
 		return err
 	}
-	if err := a.server.Open(); err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	return nil
+	return a.server.Open()
 }
 
 // stop shuts down in a fixed order: stop accepting requests and let those in
@@ -236,7 +239,7 @@ func (a *app) stop(timeout time.Duration) error {
 	for i := len(a.workers) - 1; i >= 0; i-- {
 		keep("worker", a.workers[i](ctx))
 	}
-	keep("store", a.db.Close(ctx))
+	keep("store", a.store.close(ctx))
 	a.release()
 	a.logger.Info("stopped", "uptime", time.Since(a.started).String())
 	return firstErr

@@ -7,7 +7,6 @@ import (
 
 	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/auth"
-	"github.com/jqlgate/jqlgate/mongodb"
 	"github.com/jqlgate/jqlgate/namespaces/system"
 )
 
@@ -20,7 +19,7 @@ var (
 // registerAdmin registers the credential admin intents (system.Client,
 // system.ApiKey, system.User) over the auth store, so credentials can be
 // managed while serve runs.
-func registerAdmin(a *app, store *mongodb.AuthStore, authn *auth.Authenticator, users *auth.Users) {
+func registerAdmin(a *app, store authStore, authn *auth.Authenticator, users *auth.Users) {
 	b := adminBase{a: a, store: store, authn: authn}
 	system.RegisterAdmin(a.mux, system.AdminDeps{
 		Clients: clientAdmin{b},
@@ -33,7 +32,7 @@ func registerAdmin(a *app, store *mongodb.AuthStore, authn *auth.Authenticator, 
 // subscriptions and dispatcher a deletion or a scope change reaches.
 type adminBase struct {
 	a     *app
-	store *mongodb.AuthStore
+	store authStore
 	authn *auth.Authenticator
 }
 

@@ -11,13 +11,11 @@ import (
 
 	"github.com/jqlgate/jqlgate/auth"
 	"github.com/jqlgate/jqlgate/gateway"
-	"github.com/jqlgate/jqlgate/mongodb"
 	"github.com/jqlgate/jqlgate/namespaces/system"
 )
 
 var (
 	_ gateway.Authenticator = (*auth.Authenticator)(nil)
-	_ auth.Store            = (*mongodb.AuthStore)(nil)
 	_ system.UserLogin      = (*auth.Users)(nil)
 )
 
@@ -104,10 +102,7 @@ func (c authConfig) check() error {
 // system.User. Call it after wireGateway and before the server opens.
 func wireAuth(ctx context.Context, a *app, cfg serveConfig) error {
 	c := cfg.Auth
-	store := mongodb.NewAuthStore(a.db.Database)
-	if err := store.EnsureIndexes(ctx); err != nil {
-		return fmt.Errorf("auth store: %w", err)
-	}
+	store := a.store.auth
 	secret, err := loadSecretKey(cfg, a.logger)
 	if err != nil {
 		return err
@@ -137,7 +132,7 @@ func wireAuth(ctx context.Context, a *app, cfg serveConfig) error {
 
 func burst(r float64) int { return max(1, int(2*r)) }
 
-func bootstrapClient(ctx context.Context, a *app, store *mongodb.AuthStore, c authConfig) error {
+func bootstrapClient(ctx context.Context, a *app, store authStore, c authConfig) error {
 	if c.BootstrapID == "" {
 		return nil
 	}

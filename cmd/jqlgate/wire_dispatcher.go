@@ -7,13 +7,11 @@ import (
 	"time"
 
 	"github.com/jqlgate/jqlgate/dispatcher"
-	"github.com/jqlgate/jqlgate/mongodb"
 	"github.com/jqlgate/jqlgate/namespaces/model"
 )
 
 var (
-	_ dispatcher.Store = (*mongodb.DeliveryStore)(nil)
-	_ model.Publisher  = (*dispatcher.Dispatcher)(nil)
+	_ model.Publisher = (*dispatcher.Dispatcher)(nil)
 )
 
 // dispatcherConfig is the dispatcher part of serveConfig.
@@ -39,7 +37,13 @@ type dispatcherConfig struct {
 	Retention time.Duration
 }
 
-func parseDispatcherConfig(s *optionSet, addr string) (dispatcherConfig, error) {
+// parseDispatcherConfig reads the dispatcher's options. The default node
+// id is the host name and, on MongoDB, where several processes of one host
+// may share the store, the listen address; on the embedded store, which
+// one process at a time opens, "embedded", so a restart on another address
+// (or port 0) recovers its own deliveries at once instead of waiting to
+// take them over.
+func parseDispatcherConfig(s *optionSet, addr string, embedded bool) (dispatcherConfig, error) {
 	c := dispatcherConfig{NodeID: s.str("node-id")}
 	if c.NodeID == "" {
 		host, err := os.Hostname()
@@ -47,6 +51,9 @@ func parseDispatcherConfig(s *optionSet, addr string) (dispatcherConfig, error) 
 			return c, fmt.Errorf("--node-id: no host name to default to (%v); set it", err)
 		}
 		c.NodeID = host + "/" + addr
+		if embedded {
+			c.NodeID = host + "/embedded"
+		}
 	}
 	var err error
 	if c.Workers, err = s.int("dispatcher-workers"); err != nil {
@@ -122,14 +129,10 @@ type dispatcherParts struct {
 // On shutdown the dispatcher stops (in-flight attempts finish, records are
 // flushed) before the delivery store's batches close.
 func wireDispatcher(ctx context.Context, a *app, cfg serveConfig) error {
-	store := mongodb.NewDeliveryStore(a.db.Database)
-	if err := store.EnsureIndexes(ctx); err != nil {
-		_ = store.Close(ctx)
-		return fmt.Errorf("delivery indexes: %w", err)
-	}
+	store := a.store.deliveries
 	d := dispatcher.New(dispatcher.Config{
 		Store: store, Source: a.subscriptions, Disabler: a.subscriptions, Counter: a.subscriptions, Sites: a.sites,
-		Owners: &ownerResolver{store: mongodb.NewAuthStore(a.db.Database), external: cfg.Auth.External.JWKSURL != "" || cfg.Auth.External.IntrospectionURL != ""},
+		Owners: &ownerResolver{store: a.store.auth, external: cfg.Auth.External.JWKSURL != "" || cfg.Auth.External.IntrospectionURL != ""},
 		Node:   cfg.Dispatcher.NodeID, Workers: cfg.Dispatcher.Workers, Policy: cfg.Webhook.Policy,
 		MaxPerOwner: cfg.Dispatcher.MaxPerOwner, MaxPerHost: cfg.Dispatcher.MaxPerHost,
 		Version: version, Registry: a.metrics, Logger: a.logger, PublicURL: cfg.Webhook.PublicURL,
@@ -143,5 +146,5 @@ func wireDispatcher(ctx context.Context, a *app, cfg serveConfig) error {
 	}
 	a.dispatcher = d
 	a.workers = append(a.workers, store.Close, d.Close)
-	return wireRetention(ctx, a, cfg, store)
+	return wireRetention(ctx, a, cfg)
 }

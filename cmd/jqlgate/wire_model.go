@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jqlgate/jqlgate/mongodb"
 	"github.com/jqlgate/jqlgate/namespaces"
 	"github.com/jqlgate/jqlgate/namespaces/model"
 	"github.com/jqlgate/jqlgate/schemas"
 )
-
-var _ model.Store = (*mongodb.RecordStore)(nil)
 
 // wireModels loads the model schemas (built in, plus cfg.SchemaDir),
 // creates their indexes and routes their intents on mux, publishing each
@@ -22,7 +19,7 @@ func wireModels(ctx context.Context, a *app, cfg serveConfig, mux *namespaces.Mu
 	if err != nil {
 		return nil, err
 	}
-	store := mongodb.NewRecordStore(a.db.Database, mongodb.BatcherOptions{})
+	store := a.store.records
 	if err := model.EnsureIndexes(ctx, set, store); err != nil {
 		return nil, fmt.Errorf("model namespaces: %w", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/auth"
 	"github.com/jqlgate/jqlgate/dispatcher"
-	"github.com/jqlgate/jqlgate/mongodb"
 )
 
 var _ dispatcher.Owners = (*ownerResolver)(nil)
@@ -20,7 +19,7 @@ const ownerDeleted = "owner deleted"
 // ownerResolver tells the dispatcher the current state of subscription
 // owners from the auth store.
 type ownerResolver struct {
-	store *mongodb.AuthStore
+	store authStore
 	// external: an external issuer is trusted, whose clients share the
 	// "client:" owner keys and have no local record, so a client that is
 	// not found is unknown rather than deleted (deleting a built-in client
@@ -118,7 +117,12 @@ func (r *ownerResolver) Version(ctx context.Context) (int64, error) { return r.s
 // then disables its subscriptions with the reason "owner deleted", so they
 // stop at once in every process (the dispatcher would also withhold them,
 // see ownerResolver) and an operator sees why in listWebhooks.
-func deletePrincipal(ctx context.Context, subs *mongodb.SubscriptionStore, kind, id string, del func(context.Context, string) error) (int, error) {
+// ownedDisabler disables every subscription of one owner.
+type ownedDisabler interface {
+	DisableOwned(ctx context.Context, owner, reason string) (int, error)
+}
+
+func deletePrincipal(ctx context.Context, subs ownedDisabler, kind, id string, del func(context.Context, string) error) (int, error) {
 	if err := del(ctx, id); err != nil {
 		return 0, err
 	}

@@ -14,18 +14,14 @@ import (
 
 	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/dispatcher"
-	"github.com/jqlgate/jqlgate/mongodb"
 	"github.com/jqlgate/jqlgate/namespaces"
 	"github.com/jqlgate/jqlgate/namespaces/system"
 	"github.com/jqlgate/jqlgate/schemas"
 )
 
 var (
-	_ system.WebhookStore = (*mongodb.SubscriptionStore)(nil)
-	_ system.Catalogue    = (*schemas.Set)(nil)
-	_ dispatcher.Source   = (*mongodb.SubscriptionStore)(nil)
-	_ dispatcher.Disabler = (*mongodb.SubscriptionStore)(nil)
-	_ refresher           = (*dispatcher.Dispatcher)(nil)
+	_ system.Catalogue = (*schemas.Set)(nil)
+	_ refresher        = (*dispatcher.Dispatcher)(nil)
 )
 
 // secretKeyFile is where the embedded mode keeps its generated master key,
@@ -161,24 +157,6 @@ func readKeyFile(path string, logger *slog.Logger) ([]byte, error) {
 	return key, nil
 }
 
-// openSubscriptions loads the master key and opens the subscription store
-// with its indexes.
-func openSubscriptions(ctx context.Context, cfg serveConfig, db *mongodb.DB, logger *slog.Logger) (*mongodb.SubscriptionStore, error) {
-	key, err := loadSecretKey(cfg, logger)
-	if err != nil {
-		return nil, err
-	}
-	sealer, err := jqlgate.NewSealer(key)
-	if err != nil {
-		return nil, err
-	}
-	subs := mongodb.NewSubscriptionStore(db.Database, sealer)
-	if err := subs.EnsureIndexes(ctx); err != nil {
-		return nil, fmt.Errorf("subscription indexes: %w", err)
-	}
-	return subs, nil
-}
-
 // registerWebhook registers system.Webhook on mux over the subscription
 // store; cat is the trigger catalogue (the schema set) and d the
 // dispatcher, told about every subscription write.
@@ -190,7 +168,7 @@ func registerWebhook(a *app, cfg serveConfig, mux *namespaces.Mux, cat system.Ca
 		deps.Sites = a.sites
 	}
 	if a.dispatcher != nil {
-		deps.Operations = newWebhookOps(a.db, a.dispatcher, a.logger)
+		deps.Operations = &webhookOps{deliveryQuery: a.store.query, d: a.dispatcher}
 	}
 	system.RegisterWebhook(mux, deps)
 }

@@ -2,19 +2,13 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"time"
 
 	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/dispatcher"
-	"github.com/jqlgate/jqlgate/mongodb"
 	"github.com/jqlgate/jqlgate/namespaces/system"
 )
 
 var _ system.Operations = (*webhookOps)(nil)
-
-// opsIndexTimeout bounds creating the operator views' indexes at start.
-const opsIndexTimeout = 30 * time.Second
 
 // webhookOps serves system.Webhook's operator intents: reads from the
 // delivery store's query side, sends through the dispatcher. The queue view
@@ -22,30 +16,14 @@ const opsIndexTimeout = 30 * time.Second
 // the oldest node watermark, less those whose latest attempt is terminal),
 // so it is right whichever process owns a delivery.
 type webhookOps struct {
-	*mongodb.DeliveryQuery
+	deliveryQuery
 	d *dispatcher.Dispatcher
-}
-
-// newWebhookOps returns the operator side of system.Webhook over db and d,
-// creating the indexes its views use; failing that it only logs, since the
-// views work without them, more slowly.
-func newWebhookOps(db *mongodb.DB, d *dispatcher.Dispatcher, logger *slog.Logger) *webhookOps {
-	q := mongodb.NewDeliveryQuery(db.Database)
-	ctx, cancel := context.WithTimeout(context.Background(), opsIndexTimeout)
-	defer cancel()
-	if err := q.EnsureIndexes(ctx); err != nil {
-		logger.Warn("webhook log indexes", "error", err.Error())
-	}
-	// On the embedded store, load the views' in-process index now, off
-	// the request path (a no-op on MongoDB).
-	go q.Preload(context.Background())
-	return &webhookOps{DeliveryQuery: q, d: d}
 }
 
 // PendingTo implements system.Operations, naming the deliveries that have
 // no attempt yet.
 func (o *webhookOps) PendingTo(ctx context.Context, subIDs []string, all bool) ([]*jqlgate.PendingDelivery, error) {
-	out, err := o.DeliveryQuery.PendingTo(ctx, subIDs, all)
+	out, err := o.deliveryQuery.PendingTo(ctx, subIDs, all)
 	for _, p := range out {
 		if p.DeliveryID == "" {
 			p.DeliveryID = dispatcher.DeliveryID(p.EventID, p.SubscriptionID)

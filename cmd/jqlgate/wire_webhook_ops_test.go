@@ -131,7 +131,7 @@ func newOpsEnvWith(t *testing.T, cfg dispatcher.Config) *opsEnv {
 	})
 	mux := namespaces.NewMux()
 	system.RegisterWebhook(mux, system.WebhookDeps{Store: subs, Catalogue: opsCatalogue{}, Notifier: notifier{d, quiet},
-		Policy: opsLoopback, Operations: &webhookOps{DeliveryQuery: mongodb.NewDeliveryQuery(db), d: d}})
+		Policy: opsLoopback, Operations: &webhookOps{deliveryQuery: mongodb.NewDeliveryQuery(db), d: d}})
 	return &opsEnv{t: t, mux: mux, d: d}
 }
 

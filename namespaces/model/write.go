@@ -27,6 +27,16 @@ func (h *Handler) Create(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Re
 	id := h.model.NewID()
 	rec[schemas.FieldID], rec[schemas.FieldCreatedAt], rec[schemas.FieldUpdatedAt] = id, now, now
 	coll := h.model.Collection
+	tx, out, ok, err := h.outbox(ctx, schemas.ActionCreate, nil)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		if err := tx.InsertWithEvents(ctx, coll, rec, out); err != nil {
+			return nil, h.conflict(err, rec)
+		}
+		return &jqlgate.Result{Data: project(rec, ret), Message: h.message("created"), Filtered: 1, Display: 1}, nil
+	}
 	if err := h.deps.Store.Insert(ctx, coll, rec); err != nil {
 		return nil, h.conflict(err, rec)
 	}
@@ -56,6 +66,17 @@ func (h *Handler) Update(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Re
 	id := before[schemas.FieldID].(string)
 	set[schemas.FieldUpdatedAt] = h.now()
 	coll := h.model.Collection
+	tx, out, ok, err := h.outbox(ctx, schemas.ActionUpdate, set)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		after, err := tx.UpdateWithEvents(ctx, coll, id, set, out)
+		if err != nil {
+			return nil, h.notFound(h.conflict(err, set))
+		}
+		return &jqlgate.Result{Data: project(after, ret), Message: h.message("updated"), Filtered: 1, Display: 1}, nil
+	}
 	after, err := h.deps.Store.Update(ctx, coll, id, set)
 	if err != nil {
 		return nil, h.conflict(err, set)
@@ -81,6 +102,16 @@ func (h *Handler) DeleteOne(ctx context.Context, cmd *jqlgate.Command) (*jqlgate
 		return nil, err
 	}
 	coll := h.model.Collection
+	tx, out, ok, err := h.outbox(ctx, schemas.ActionDelete, nil)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		if _, err := tx.DeleteWithEvents(ctx, coll, id, out); err != nil {
+			return nil, h.notFound(err)
+		}
+		return &jqlgate.Result{Message: h.message("deleted"), Filtered: 1, Display: 0}, nil
+	}
 	before, err := h.deps.Store.Delete(ctx, coll, id)
 	if err != nil {
 		return nil, h.notFound(err)
