@@ -11,7 +11,9 @@ package jqlgate
 // after for a delete), then Fan with those events, and stores the fanouts
 // Fan returns beside the record. Once the transaction has committed or
 // failed it calls Done exactly once with the fanouts it stored (nil if Fan
-// was not reached) and the outcome.
+// was not reached) and the outcome. A store that runs its transaction
+// again may call Events and Fan again: Fan returns what it returned the
+// first time.
 type Outbox struct {
 	Events func(before, after map[string]any) []*Event
 	Fan    func(events []*Event) []*Fanout

@@ -22,12 +22,16 @@ func (d *Dispatcher) Outbox(ctx context.Context, events func(before, after map[s
 		d.gate.RUnlock()
 		return nil, err
 	}
+	var staged []*jqlgate.Fanout
 	var dels []*delivery
 	out := &jqlgate.Outbox{Events: events}
 	out.Fan = func(evs []*jqlgate.Event) []*jqlgate.Fanout {
-		var fans []*jqlgate.Fanout
-		fans, dels = d.stage(evs, nil)
-		return fans
+		// A store may run its transaction again; the events were staged
+		// the first time.
+		if staged == nil {
+			staged, dels = d.stage(evs, nil)
+		}
+		return staged
 	}
 	out.Done = func(fans []*jqlgate.Fanout, err error) {
 		defer d.gate.RUnlock()

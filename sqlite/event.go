@@ -13,6 +13,17 @@ import (
 const insertEvent = `INSERT INTO events (id, type, entity_id, node, accepted, seq, timestamp, targets, changed, data)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
+// insertPending makes one delivery of an event pending: the queue reads
+// the pending table, not every event (migration 011). A delivery an
+// attempt stored before its event (an import in another order) already
+// decided stays decided, and one it left waiting learns the event's place
+// in time; a duplicate target keeps its first place.
+const insertPending = `INSERT INTO pending (event_id, subscription_id, pos, event, entity_id, accepted, seq)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM attempts INDEXED BY attempts_event
+	WHERE event_id = ?1 AND subscription_id = ?2 AND test = 0 AND status IN ('Done', 'Failed'))
+ON CONFLICT (event_id, subscription_id) DO UPDATE SET accepted = excluded.accepted, seq = excluded.seq,
+	entity_id = excluded.entity_id, pos = min(pos, excluded.pos) WHERE pending.accepted = 0`
+
 func insertFanouts(tx *Tx, fans []*jqlgate.Fanout) error {
 	for _, f := range fans {
 		ev := f.Event
@@ -42,6 +53,11 @@ func insertFanouts(tx *Tx, fans []*jqlgate.Fanout) error {
 		if _, err := tx.Exec(insertEvent, ev.ID, ev.Type, ev.EntityID, f.Node, nanos(f.Accepted), f.Seq,
 			nanos(ev.Timestamp), string(tj), changed, data); err != nil {
 			return err
+		}
+		for pos, sub := range targets {
+			if _, err := tx.Exec(insertPending, ev.ID, sub, pos, ev.Type, ev.EntityID, nanos(f.Accepted), f.Seq); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -75,6 +75,11 @@ type DB struct {
 
 	stmtMu sync.Mutex
 	rstmts map[string]*sql.Stmt
+	// wstmts are the writer's statements and unprepared the queries it
+	// has yet to prepare (see Tx.stmt); only the writer goroutine uses
+	// them, and Close once the writer has stopped.
+	wstmts     map[string]*sql.Stmt
+	unprepared map[string]bool
 
 	// Now is the clock of every transaction; time.Now when nil.
 	Now func() time.Time
@@ -108,7 +113,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	db := &DB{path: cfg.Path, logger: cfg.Logger, maxBatch: cfg.MaxBatch, ops: make(chan *op, cfg.MaxBatch*4),
-		done: make(chan struct{}), rstmts: map[string]*sql.Stmt{}}
+		done: make(chan struct{}), rstmts: map[string]*sql.Stmt{},
+		wstmts: map[string]*sql.Stmt{}, unprepared: map[string]bool{}}
 	var err error
 	if db.write, err = sql.Open("sqlite", dsn(cfg.Path, cfg.Sync, false)); err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
@@ -234,6 +240,9 @@ func (db *DB) Close(ctx context.Context) error {
 		return ctx.Err()
 	}
 	db.stmtMu.Lock()
+	for _, s := range db.wstmts {
+		_ = s.Close()
+	}
 	for _, s := range db.rstmts {
 		_ = s.Close()
 	}

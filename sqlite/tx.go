@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -15,23 +16,54 @@ import (
 type Tx struct {
 	tx  *sql.Tx
 	ctx context.Context
+	db  *DB
 	Now time.Time
-	// stmts are the statements prepared in this transaction: the writer's
-	// one connection is the transaction's while it runs, so statements are
-	// prepared on it once per batch and closed with it.
+	// stmts are this transaction's statements, by query.
 	stmts map[string]*sql.Stmt
 }
 
+// stmt returns the transaction's statement for query. Statements are
+// prepared once per process on the writer's connection and reused by every
+// transaction (SQLite compiles a statement, with the triggers its table
+// fires, once): a query the writer has not seen is prepared for this
+// transaction alone, and for good once the batch has committed and the
+// connection is free (see DB.prepareSeen).
 func (tx *Tx) stmt(query string) (*sql.Stmt, error) {
 	if s := tx.stmts[query]; s != nil {
 		return s, nil
 	}
-	s, err := tx.tx.PrepareContext(tx.ctx, query)
-	if err != nil {
-		return nil, err
+	var s *sql.Stmt
+	if parent := tx.db.wstmts[query]; parent != nil {
+		s = tx.tx.StmtContext(tx.ctx, parent)
+	} else {
+		var err error
+		if s, err = tx.tx.PrepareContext(tx.ctx, query); err != nil {
+			return nil, err
+		}
+		tx.db.unprepared[query] = true
 	}
 	tx.stmts[query] = s
 	return s, nil
+}
+
+// maxWriteStmts bounds the writer's prepared statements.
+const maxWriteStmts = 512
+
+// prepareSeen prepares, on the writer's idle connection, the queries the
+// last batch had to prepare for itself. Only the writer goroutine calls it.
+func (db *DB) prepareSeen() {
+	for q := range db.unprepared {
+		delete(db.unprepared, q)
+		if len(db.wstmts) >= maxWriteStmts {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+		st, err := db.write.PrepareContext(ctx, q)
+		cancel()
+		if err == nil {
+			db.wstmts[q] = st
+		}
+	}
 }
 
 // Exec runs a statement (prepared once per process) in the transaction.
@@ -92,10 +124,13 @@ var errClosed = &jqlgate.Error{Code: jqlgate.EUNAVAILABLE, Message: "The server 
 const batchTimeout = 30 * time.Second
 
 // Write runs fn in the writer's next group commit and returns once that
-// commit is durable, or fn or the commit failed. fn's changes are in a
-// savepoint of their own: if fn returns an error they are rolled back
-// alone and the error is returned (through FormatError); the batch's other
-// writes still commit. fn must not keep tx after it returns.
+// commit is durable, or fn or the commit failed. If fn returns an error its
+// changes are rolled back alone and the error is returned (through
+// FormatError); the batch's other writes still commit. fn may run more than
+// once (when another write of its batch fails, the batch runs again with a
+// savepoint per write), so it must depend only on tx and have no effect
+// outside it, but for assigning its results and a jqlgate.Outbox's Fan.
+// fn must not keep tx after it returns.
 //
 // A caller whose ctx ends before the writer reaches its write gets the
 // context's error and the write never happens; once the writer has begun
@@ -146,6 +181,7 @@ func (db *DB) writer() {
 			}
 		}
 		db.commit(batch)
+		db.prepareSeen()
 	}
 }
 
@@ -159,21 +195,19 @@ func (db *DB) commit(batch []*op) {
 	if len(live) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
-	defer cancel()
-	sqltx, err := db.write.BeginTx(ctx, nil)
+	// First every write runs straight in the one transaction. A savepoint
+	// per write costs two statements each and makes FTS5 flush its pending
+	// terms at every one of them, so savepoints are kept for the batch in
+	// which a write fails: that batch is rolled back and run again with
+	// each write in a savepoint of its own, so the failing one fails alone.
+	// Writes are functions of the transaction's state, so running one again
+	// gives the same result (jqlgate.Outbox's Fan keeps its first answer).
+	errs, err := db.runBatch(live, false)
+	if errors.Is(err, errRetryIsolated) {
+		errs, err = db.runBatch(live, true)
+	}
 	if err != nil {
-		fail(live, FormatError("begin", err))
-		return
-	}
-	tx := &Tx{tx: sqltx, ctx: ctx, Now: db.now(), stmts: map[string]*sql.Stmt{}}
-	errs := make([]error, len(live))
-	for i, o := range live {
-		errs[i] = db.run(tx, o)
-	}
-	if err := sqltx.Commit(); err != nil {
-		_ = sqltx.Rollback()
-		fail(live, FormatError("commit", err))
+		fail(live, err)
 		return
 	}
 	db.commits.Add(1)
@@ -182,21 +216,67 @@ func (db *DB) commit(batch []*op) {
 	}
 }
 
-// run runs one write inside its own savepoint.
-func (db *DB) run(tx *Tx, o *op) (err error) {
-	if _, err := tx.tx.ExecContext(tx.ctx, `SAVEPOINT w`); err != nil {
-		return FormatError("savepoint", err)
+// errRetryIsolated says a write of an optimistic batch failed: the batch
+// was rolled back and must run again with a savepoint per write.
+var errRetryIsolated = errors.New("retry the batch with a savepoint per write")
+
+// runBatch runs ops in one transaction and commits it. isolated puts each
+// write in a savepoint of its own, so a failing write is rolled back alone
+// and the others commit; otherwise the first failing write rolls the whole
+// batch back and runBatch returns errRetryIsolated. It returns each write's
+// error, and the transaction's.
+func (db *DB) runBatch(ops []*op, isolated bool) ([]error, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	sqltx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, FormatError("begin", err)
 	}
+	tx := &Tx{tx: sqltx, ctx: ctx, db: db, Now: db.now(), stmts: map[string]*sql.Stmt{}}
+	errs := make([]error, len(ops))
+	for i, o := range ops {
+		if isolated {
+			errs[i] = db.runIsolated(tx, o)
+			continue
+		}
+		if errs[i] = db.runOne(tx, o); errs[i] != nil {
+			_ = sqltx.Rollback()
+			if len(ops) == 1 {
+				// Alone in its batch: the rollback is the write's own.
+				return errs, nil
+			}
+			return nil, errRetryIsolated
+		}
+	}
+	if err := sqltx.Commit(); err != nil {
+		_ = sqltx.Rollback()
+		return nil, FormatError("commit", err)
+	}
+	return errs, nil
+}
+
+// runOne runs one write, a panic in it becoming its error.
+func (db *DB) runOne(tx *Tx, o *op) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = jqlgate.Internal("write", panicError{p})
 		}
-		if err != nil {
-			_, _ = tx.tx.ExecContext(tx.ctx, `ROLLBACK TO w`)
-		}
-		_, _ = tx.tx.ExecContext(tx.ctx, `RELEASE w`)
 	}()
 	return FormatError("write", o.fn(tx))
+}
+
+// runIsolated runs one write inside its own savepoint, rolled back if the
+// write fails.
+func (db *DB) runIsolated(tx *Tx, o *op) error {
+	if _, err := tx.tx.ExecContext(tx.ctx, `SAVEPOINT w`); err != nil {
+		return FormatError("savepoint", err)
+	}
+	err := db.runOne(tx, o)
+	if err != nil {
+		_, _ = tx.tx.ExecContext(tx.ctx, `ROLLBACK TO w`)
+	}
+	_, _ = tx.tx.ExecContext(tx.ctx, `RELEASE w`)
+	return err
 }
 
 type panicError struct{ v any }

@@ -93,18 +93,9 @@ CREATE INDEX pending_accepted ON pending (accepted);
 CREATE INDEX pending_sub_parked ON pending (subscription_id, next_attempt_at) WHERE status = 'Resent';
 CREATE INDEX pending_parked ON pending (next_attempt_at) WHERE status = 'Resent';
 
--- An event's targets become pending, except those an attempt already
--- decided (the attempt's trigger keeps those rows); rows an attempt made
--- before its event arrived learn the event's place in time.
-CREATE TRIGGER events_pending AFTER INSERT ON events BEGIN
-	UPDATE pending SET accepted = NEW.accepted, seq = NEW.seq, entity_id = NEW.entity_id,
-		pos = coalesce((SELECT min(j.key) FROM json_each(NEW.targets) j WHERE j.value = pending.subscription_id), 0)
-	WHERE event_id = NEW.id;
-	INSERT INTO pending (event_id, subscription_id, pos, event, entity_id, accepted, seq)
-	SELECT NEW.id, j.value, j.key, NEW.type, NEW.entity_id, NEW.accepted, NEW.seq FROM json_each(NEW.targets) j
-	WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.event_id = NEW.id AND a.subscription_id = j.value AND a.test = 0)
-	ON CONFLICT (event_id, subscription_id) DO NOTHING;
-END;
+-- An event's targets become pending when the event is stored: insertFanouts
+-- (sqlite/event.go) inserts their rows with the event, in its transaction.
+-- The one writer stores an event before any attempt at it can be made.
 
 -- An attempt that is its delivery's latest (by attempt number, then time;
 -- test attempts aside) finishes the delivery (Done, Failed) or becomes
@@ -135,8 +126,3 @@ CREATE TRIGGER attempts_unpend AFTER DELETE ON attempts WHEN OLD.test = 0 BEGIN
 		AND delivery_id = OLD.delivery_id AND attempt = OLD.attempt AND last_attempt_at = OLD.created_at
 		AND NOT EXISTS (SELECT 1 FROM events WHERE id = OLD.event_id);
 END;
-
--- Events stored before this migration become pending like new ones.
-INSERT INTO pending (event_id, subscription_id, pos, event, entity_id, accepted, seq)
-SELECT e.id, j.value, j.key, e.type, e.entity_id, e.accepted, e.seq FROM events e, json_each(e.targets) j WHERE true
-ON CONFLICT (event_id, subscription_id) DO NOTHING;
