@@ -12,8 +12,7 @@ import (
 )
 
 // AuthStore keeps OAuth2 clients, API keys, system users and token signing
-// keys. All four collections are small, so updates here are cheap even on
-// the embedded store. Deleting a principal or changing its permissions
+// keys. All four collections are small. Deleting a principal or changing its permissions
 // increments a change counter in the meta collection (see Version), so
 // every process's dispatcher notices.
 type AuthStore struct {

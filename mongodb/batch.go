@@ -34,9 +34,6 @@ type Batcher struct {
 	coll *mongo.Collection
 	opts BatcherOptions
 	reqs chan *insertReq
-	// gate, for the embedded store, lets one group commit at a time write
-	// (see writeGates).
-	gate *sync.Mutex
 
 	mu     sync.RWMutex
 	closed bool
@@ -63,9 +60,6 @@ func NewBatcher(coll *mongo.Collection, opts BatcherOptions) *Batcher {
 		opts.Timeout = 30 * time.Second
 	}
 	b := &Batcher{coll: coll, opts: opts, reqs: make(chan *insertReq, opts.MaxBatch*4)}
-	if g, ok := writeGates.Load(coll.Database().Client()); ok {
-		b.gate = g.(*sync.Mutex)
-	}
 	for range opts.Flushers {
 		b.wg.Add(1)
 		go b.loop()
@@ -124,45 +118,11 @@ func (b *Batcher) Close(ctx context.Context) error {
 	}
 }
 
-// writeGates holds one lock per embedded store client. SQLite takes one
-// writer at a time and makes any other wait in its busy handler, which
-// sleeps 1, 2, 5, 10, 15… ms between tries: concurrent group commits from
-// several batchers (records, events, attempts) would spend their time
-// asleep. Behind the gate they take turns instead, and what queues while
-// one commits joins the next batch, which is group commit's own way of
-// growing batches under load. MongoDB takes concurrent writers, so its
-// clients have no gate.
-var writeGates sync.Map // *mongo.Client → *sync.Mutex
-
 func (b *Batcher) loop() {
 	defer b.wg.Done()
 	for first := range b.reqs {
-		if b.gate == nil {
-			b.flush(b.gather(first))
-			continue
-		}
-		b.gate.Lock()
-		b.flush(b.drain([]*insertReq{first}, len(first.docs)))
-		b.gate.Unlock()
+		b.flush(b.gather(first))
 	}
-}
-
-// drain adds to batch (of n documents) the requests already queued, up
-// to MaxBatch documents, without waiting for more.
-func (b *Batcher) drain(batch []*insertReq, n int) []*insertReq {
-	for n < b.opts.MaxBatch {
-		select {
-		case r, ok := <-b.reqs:
-			if !ok {
-				return batch
-			}
-			batch = append(batch, r)
-			n += len(r.docs)
-		default:
-			return batch
-		}
-	}
-	return batch
 }
 
 // gather collects requests after first until MaxBatch documents are queued,

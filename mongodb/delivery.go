@@ -16,8 +16,7 @@ import (
 // (with the subscriptions they fan out to) in "events", one document per
 // delivery attempt in "attempts", and a small "nodes" collection with one
 // checkpoint per dispatcher process. Only the nodes documents are ever
-// updated; that collection stays tiny, so its updates are cheap even on the
-// embedded store, where updates scan their collection.
+// updated, and that collection stays tiny.
 type DeliveryStore struct {
 	events   *mongo.Collection
 	attempts *mongo.Collection
@@ -25,9 +24,6 @@ type DeliveryStore struct {
 
 	eventBatch   *Batcher
 	attemptBatch *Batcher
-	// index is the embedded store's log index (see logIndex), nil on
-	// MongoDB.
-	index *logIndex
 }
 
 // NewDeliveryStore returns the delivery store in db. Its inserts are group
@@ -37,7 +33,6 @@ func NewDeliveryStore(db *mongo.Database) *DeliveryStore {
 		events:   db.Collection("events"),
 		attempts: db.Collection("attempts"),
 		nodes:    db.Collection("nodes"),
-		index:    indexFor(db),
 	}
 	s.eventBatch = NewBatcher(s.events, BatcherOptions{})
 	s.attemptBatch = NewBatcher(s.attempts, BatcherOptions{})
@@ -111,9 +106,7 @@ func (s *DeliveryStore) InsertEvents(ctx context.Context, fans []*jqlgate.Fanout
 	for i, f := range fans {
 		docs[i] = toEventDoc(f)
 	}
-	err := s.eventBatch.InsertMany(ctx, docs)
-	s.index.insertedEvents(fans, err)
-	return err
+	return s.eventBatch.InsertMany(ctx, docs)
 }
 
 // EventsSince returns node's events accepted at or after since, oldest
@@ -185,7 +178,7 @@ var derivedHeaders = [...]struct {
 }
 
 // storedHeaders returns a's request headers without the derivable ones,
-// and the bits of those it left out. a's map is not changed (the log index
+// and the bits of those it left out. a's map is not changed (the caller
 // keeps it).
 func storedHeaders(a *jqlgate.Attempt) (map[string]string, int) {
 	h := a.RequestHeaders
@@ -259,9 +252,7 @@ func (s *DeliveryStore) InsertAttempts(ctx context.Context, attempts []*jqlgate.
 	for i, a := range attempts {
 		docs[i] = toAttemptDoc(a)
 	}
-	err := s.attemptBatch.InsertMany(ctx, docs)
-	s.index.insertedAttempts(attempts, err)
-	return err
+	return s.attemptBatch.InsertMany(ctx, docs)
 }
 
 // AttemptsSince returns the attempts at deliveries of node's events made at

@@ -12,31 +12,17 @@ import (
 )
 
 // DeliveryQuery reads what DeliveryStore writes, for the operator views
-// (webhook logs, queue, retries): off the hot path, so its scans are fine
-// even on the embedded store, which barely uses secondary indexes.
+// (webhook logs, queue, retries), off the hot path, through the indexes
+// EnsureIndexes creates.
 type DeliveryQuery struct {
 	events   *mongo.Collection
 	attempts *mongo.Collection
 	nodes    *mongo.Collection
-	// index answers the views on the embedded store (see logIndex).
-	index *logIndex
 }
 
 // NewDeliveryQuery returns the query side of the delivery store in db.
 func NewDeliveryQuery(db *mongo.Database) *DeliveryQuery {
-	return &DeliveryQuery{events: db.Collection("events"), attempts: db.Collection("attempts"), nodes: db.Collection("nodes"),
-		index: indexFor(db)}
-}
-
-// Preload loads the embedded store's log index now rather than at the
-// first read (a no-op on MongoDB); it reads every attempt and event once.
-func (q *DeliveryQuery) Preload(ctx context.Context) {
-	q.indexed(ctx)
-}
-
-// indexed reports whether the log index answers (loading it if needed).
-func (q *DeliveryQuery) indexed(ctx context.Context) bool {
-	return q.index.ensure(ctx, q.attempts, q.events)
+	return &DeliveryQuery{events: db.Collection("events"), attempts: db.Collection("attempts"), nodes: db.Collection("nodes")}
 }
 
 // EnsureIndexes creates the indexes the operator views use: attempts by
@@ -87,7 +73,6 @@ func (q *DeliveryQuery) InsertTestAttempt(ctx context.Context, a *jqlgate.Attemp
 		return jqlgate.Internal("insert test attempt", err)
 	}
 	_, err = q.attempts.InsertOne(Counted(ctx), append(doc, bson.E{Key: "test", Value: true}))
-	q.index.insertedAttempts([]*jqlgate.Attempt{a}, err)
 	return translate("insert test attempt", err)
 }
 
@@ -95,14 +80,6 @@ func (q *DeliveryQuery) InsertTestAttempt(ctx context.Context, a *jqlgate.Attemp
 // how many it selects in all. An attempt after the first carries the
 // request body of the first, since the store keeps it only there.
 func (q *DeliveryQuery) Attempts(ctx context.Context, aq jqlgate.AttemptQuery) ([]*jqlgate.Attempt, int, error) {
-	if q.indexed(ctx) {
-		page, total := q.index.page(aq)
-		out, err := q.index.whole(ctx, q.attempts, page)
-		if err != nil {
-			return nil, 0, err
-		}
-		return out, total, q.fillBodies(ctx, out)
-	}
 	filter := attemptFilter(aq)
 	total, err := q.attempts.CountDocuments(Counted(ctx), filter)
 	if err != nil {
@@ -180,20 +157,8 @@ func (q *DeliveryQuery) fillBodies(ctx context.Context, page []*jqlgate.Attempt)
 	if len(ids) == 0 {
 		return nil
 	}
-	var firsts []*jqlgate.Attempt
-	var err error
-	if q.indexed(ctx) {
-		var ones []*jqlgate.Attempt
-		for _, a := range q.index.ofDeliveries(ids) {
-			if a.Attempt == 1 {
-				ones = append(ones, a)
-			}
-		}
-		firsts, err = q.index.whole(ctx, q.attempts, ones)
-	} else {
-		filter := bson.D{{Key: "delivery_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "attempt", Value: 1}}
-		firsts, err = q.find(ctx, "find first attempts", filter, options.Find().SetProjection(bson.D{{Key: "delivery_id", Value: 1}, {Key: "request_body", Value: 1}}))
-	}
+	filter := bson.D{{Key: "delivery_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "attempt", Value: 1}}
+	firsts, err := q.find(ctx, "find first attempts", filter, options.Find().SetProjection(bson.D{{Key: "delivery_id", Value: 1}, {Key: "request_body", Value: 1}}))
 	if err != nil {
 		return err
 	}
@@ -214,22 +179,6 @@ func (q *DeliveryQuery) fillBodies(ctx context.Context, page []*jqlgate.Attempt)
 // LatestAttempt returns the latest attempt at a delivery; ENOTFOUND if it
 // has none.
 func (q *DeliveryQuery) LatestAttempt(ctx context.Context, deliveryID string) (*jqlgate.Attempt, error) {
-	if q.indexed(ctx) {
-		var last *jqlgate.Attempt
-		for _, a := range q.index.ofDeliveries([]string{deliveryID}) {
-			if last == nil || a.Attempt > last.Attempt || a.Attempt == last.Attempt && a.CreatedAt.After(last.CreatedAt) {
-				last = a
-			}
-		}
-		if last == nil {
-			return nil, &jqlgate.Error{Code: jqlgate.ENOTFOUND, Message: "Delivery not found.", Op: "find latest attempt"}
-		}
-		out, err := q.index.whole(ctx, q.attempts, []*jqlgate.Attempt{last})
-		if err != nil {
-			return nil, err
-		}
-		return out[0], nil
-	}
 	opts := options.Find().SetSort(bson.D{{Key: "attempt", Value: -1}, {Key: "created_at", Value: -1}}).SetLimit(1)
 	out, err := q.find(ctx, "find latest attempt", bson.D{{Key: "delivery_id", Value: deliveryID}}, opts)
 	if err != nil {
@@ -254,16 +203,10 @@ func (q *DeliveryQuery) Event(ctx context.Context, id string) (*jqlgate.Fanout, 
 // FailedSince returns the latest attempt of every delivery to subID that
 // ended Failed at or after since (test attempts excepted).
 func (q *DeliveryQuery) FailedSince(ctx context.Context, subID string, since time.Time) ([]*jqlgate.Attempt, error) {
-	var all []*jqlgate.Attempt
-	if q.indexed(ctx) {
-		all = q.index.selected(since, attemptMatcher(jqlgate.AttemptQuery{SubscriptionID: subID, Since: since}))
-	} else {
-		filter := bson.D{{Key: "subscription_id", Value: subID}, {Key: "created_at", Value: bson.D{{Key: "$gte", Value: since}}}}
-		var err error
-		all, err = q.find(ctx, "find failed attempts", filter, options.Find().SetProjection(bson.D{{Key: "request_body", Value: 0}, {Key: "response_body", Value: 0}}))
-		if err != nil {
-			return nil, err
-		}
+	filter := bson.D{{Key: "subscription_id", Value: subID}, {Key: "created_at", Value: bson.D{{Key: "$gte", Value: since}}}}
+	all, err := q.find(ctx, "find failed attempts", filter, options.Find().SetProjection(bson.D{{Key: "request_body", Value: 0}, {Key: "response_body", Value: 0}}))
+	if err != nil {
+		return nil, err
 	}
 	var out []*jqlgate.Attempt
 	for _, a := range latestByDelivery(all) {

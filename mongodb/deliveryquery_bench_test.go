@@ -15,11 +15,7 @@ import (
 // BenchmarkAccountWideLogs measures one newest-first page of 50 of an
 // owner's account-wide log (10 of its subscriptions among 40) and of an
 // operator's every-owner log, over 10,000 attempts with 1 KiB bodies, with
-// its total. On the embedded store the pages come from the log index,
-// loaded once first (the "load" case: what the first view after a start
-// costs, unless the start preloads it). A page of attempts older than what
-// the index keeps whole (64 MiB of headers and bodies) reads each of them
-// from the store, tens of milliseconds apiece:
+// its total, through the indexes DeliveryQuery.EnsureIndexes creates:
 //
 //	go test ./mongodb -run '^$' -bench AccountWideLogs -benchtime 20x
 func BenchmarkAccountWideLogs(b *testing.B) {
@@ -62,12 +58,6 @@ func BenchmarkAccountWideLogs(b *testing.B) {
 		{"allOwners", jqlgate.AttemptQuery{AllSubscriptions: true, Limit: 50}},
 		{"allOwnersDeep", jqlgate.AttemptQuery{AllSubscriptions: true, Limit: 50, Offset: 9000}},
 	}
-	b.Run("load", func(b *testing.B) {
-		for b.Loop() {
-			mongodb.NewDeliveryQuery(db).Preload(ctx) // the first load, then a no-op
-		}
-		b.ReportMetric(float64(b.Elapsed().Milliseconds()), "ms/load")
-	})
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {

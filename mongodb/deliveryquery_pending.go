@@ -35,12 +35,6 @@ func (q *DeliveryQuery) PendingTo(ctx context.Context, subIDs []string, all bool
 	if err != nil {
 		return nil, err
 	}
-	if q.indexed(ctx) {
-		seen := map[[2]string]bool{}
-		out := q.index.pending(subIDs, all, since, seen)
-		parked, err := q.parkedRetries(ctx, subIDs, all, since, seen)
-		return append(out, parked...), err
-	}
 	want := func(string) bool { return true }
 	if !all {
 		set := make(map[string]bool, len(subIDs))
@@ -98,21 +92,11 @@ func subFilter(subIDs []string, all bool) bson.D {
 // wait for a retry: a dispatcher may keep a retry due far ahead only in the
 // store, without holding its watermark back for it.
 func (q *DeliveryQuery) parkedRetries(ctx context.Context, subIDs []string, all bool, since time.Time, seen map[[2]string]bool) ([]*jqlgate.PendingDelivery, error) {
-	indexed := q.indexed(ctx)
-	var resent []*jqlgate.Attempt
-	if indexed {
-		match := attemptMatcher(jqlgate.AttemptQuery{SubscriptionIDs: subIDs, AllSubscriptions: all, Statuses: []string{jqlgate.StatusResent}})
-		resent = q.index.selected(time.Time{}, func(a *jqlgate.Attempt) bool {
-			return match(a) && !a.NextAttemptAt.IsZero() && !a.NextAttemptAt.Before(since)
-		})
-	} else {
-		filter := append(subFilter(subIDs, all), bson.E{Key: "status", Value: jqlgate.StatusResent},
-			bson.E{Key: "next_attempt_at", Value: bson.D{{Key: "$gte", Value: since}}})
-		var err error
-		resent, err = q.find(ctx, "find parked retries", filter, options.Find().SetProjection(bson.D{{Key: "delivery_id", Value: 1}, {Key: "event_id", Value: 1}, {Key: "subscription_id", Value: 1}}))
-		if err != nil {
-			return nil, err
-		}
+	filter := append(subFilter(subIDs, all), bson.E{Key: "status", Value: jqlgate.StatusResent},
+		bson.E{Key: "next_attempt_at", Value: bson.D{{Key: "$gte", Value: since}}})
+	resent, err := q.find(ctx, "find parked retries", filter, options.Find().SetProjection(bson.D{{Key: "delivery_id", Value: 1}, {Key: "event_id", Value: 1}, {Key: "subscription_id", Value: 1}}))
+	if err != nil {
+		return nil, err
 	}
 	var ids []string
 	for _, a := range resent {
@@ -124,17 +108,12 @@ func (q *DeliveryQuery) parkedRetries(ctx context.Context, subIDs []string, all 
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var all2 []*jqlgate.Attempt
-	if indexed {
-		all2 = q.index.ofDeliveries(ids)
-	} else {
-		var err error
-		if all2, err = q.find(ctx, "find parked attempts", bson.D{{Key: "delivery_id", Value: bson.D{{Key: "$in", Value: ids}}}}, options.Find().SetProjection(slimAttempt)); err != nil {
-			return nil, err
-		}
+	attempts, err := q.find(ctx, "find parked attempts", bson.D{{Key: "delivery_id", Value: bson.D{{Key: "$in", Value: ids}}}}, options.Find().SetProjection(slimAttempt))
+	if err != nil {
+		return nil, err
 	}
 	var out []*jqlgate.PendingDelivery
-	for _, a := range latestByDelivery(all2) {
+	for _, a := range latestByDelivery(attempts) {
 		ev := &eventDoc{ID: a.EventID, Type: a.Event, EntityID: a.EntityID}
 		if f, err := q.Event(ctx, a.EventID); err == nil {
 			ev.Accepted, ev.EntityID = f.Accepted, f.Event.EntityID

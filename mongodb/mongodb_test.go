@@ -8,43 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/jqlgate/jqlgate/mongodb"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-func TestEmbeddedStoreKeepsDataAcrossRestart(t *testing.T) {
-	dir := t.TempDir()
-	ctx := context.Background()
-	open := func() *mongodb.DB {
-		db, err := mongodb.Open(ctx, mongodb.Config{DataDir: dir, Logger: quietLogger()})
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		if !db.Embedded {
-			t.Fatal("got a non-embedded store, want the embedded one")
-		}
-		return db
-	}
-	db := open()
-	if _, err := db.Database.Collection("things").InsertOne(ctx, bson.D{{Key: "_id", Value: "kept"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-
-	db = open()
-	defer db.Close(ctx)
-	if err := db.Database.Collection("things").FindOne(ctx, bson.D{{Key: "_id", Value: "kept"}}).Err(); err != nil {
-		t.Fatalf("after restart: %v", err)
-	}
-	if strings.Contains(db.URI, "0.0.0.0") || !strings.Contains(db.URI, "127.0.0.1") {
-		t.Errorf("embedded store URI %q, want a loopback address", db.URI)
-	}
-}
 
 func TestOpenFailsFastOnBadURI(t *testing.T) {
 	tests := []struct {

@@ -84,10 +84,9 @@ func TestRecordStoreLiteral(t *testing.T) {
 	}
 }
 
-// A count with no conditions is exact on every store (the embedded store
-// answers it from its table's rows, not by reading every document), also
-// for a collection that has no records yet and after a delete; and a list
-// with no ordering still pages through every record once.
+// A count with no conditions (answered from the collection's metadata) is
+// exact, also for a collection that has no records yet and after a delete;
+// and a list with no ordering still pages through every record once.
 func TestRecordStoreCountAndUnorderedPages(t *testing.T) {
 	ctx := context.Background()
 	s := mongodb.NewRecordStore(mongotest.New(t), mongodb.BatcherOptions{})

@@ -16,13 +16,14 @@ import (
 // expire through one on created_at. Events are always deleted by the
 // Sweeper, because an event must not go while a delivery of it is
 // unfinished, which a TTL index cannot know; where the server has no TTL
-// indexes (the embedded store), the Sweeper deletes attempt records too.
+// indexes (FerretDB, which the tests run on), the Sweeper deletes attempt
+// records too.
 
 // ttlIndexName names the TTL index on attempts.created_at.
 const ttlIndexName = "created_at_ttl"
 
-// codeNotImplemented is the server's answer to an option it lacks (the
-// embedded store's to expireAfterSeconds).
+// codeNotImplemented is the server's answer to an option it lacks
+// (FerretDB's to expireAfterSeconds).
 const codeNotImplemented = 238
 
 // Codes of a createIndexes that conflicts with an existing index's options.

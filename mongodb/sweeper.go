@@ -173,7 +173,6 @@ func (w *Sweeper) sweep(ctx context.Context, coll *mongo.Collection, field strin
 			return total, err
 		}
 		res, err := coll.DeleteMany(Counted(ctx), bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-		w.store.index.deleted(ids, err)
 		if err != nil {
 			return total, translate("retention delete", err)
 		}

@@ -613,9 +613,8 @@ func TestConsoleHeaders(t *testing.T) {
 
 // BenchmarkConsolePages times each console page with 10,000 deliveries in
 // the store (one webhook, 10,000 customers created through /jql), in
-// ms/page. On the embedded store the logs, queue and overview come from the
-// log index (mongodb.logIndex); the records pages read the records
-// collection:
+// ms/page. The logs, queue and overview read attempts and events through
+// the store's indexes; the records pages read the records:
 //
 //	go test ./test/ -run '^$' -bench BenchmarkConsolePages -benchtime 20x
 func BenchmarkConsolePages(b *testing.B) {

@@ -1,6 +1,8 @@
-// Package mongotest gives each test a fresh database on a real store: the
-// MongoDB at MONGODB_URI when it is set, otherwise one embedded store
-// started once per test binary. Each database has a random name and is
+// Package mongotest gives each test a fresh database on a MongoDB-wire
+// store: the MongoDB at MONGODB_URI when it is set, otherwise FerretDB on
+// SQLite files in a temporary directory (internal/ferret), started once per
+// test binary, behind a proxy that reports its unique index violations as
+// MongoDB does (see dupKeyProxy). Each database has a random name and is
 // dropped when the test ends.
 package mongotest
 
@@ -16,6 +18,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/jqlgate/jqlgate"
+	"github.com/jqlgate/jqlgate/internal/ferret"
 	"github.com/jqlgate/jqlgate/mongodb"
 )
 
@@ -35,17 +38,26 @@ func URI(t testing.TB) string {
 func sharedDB(t testing.TB) *mongodb.DB {
 	t.Helper()
 	once.Do(func() {
-		cfg := mongodb.Config{URI: os.Getenv("MONGODB_URI"), ConnectTimeout: 20 * time.Second,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		if cfg.URI == "" {
+		ctx := context.Background()
+		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+		uri := os.Getenv("MONGODB_URI")
+		if uri == "" {
 			dir, err := os.MkdirTemp("", "jqlgate-mongotest-")
 			if err != nil {
 				openErr = err
 				return
 			}
-			cfg.DataDir = dir
+			// FerretDB, its files and the proxy live as long as the test
+			// binary: every test shares them.
+			var furi string
+			if furi, _, openErr = ferret.Start(ctx, dir, logger); openErr != nil {
+				return
+			}
+			if uri, openErr = behindDupKeyProxy(furi); openErr != nil {
+				return
+			}
 		}
-		shared, openErr = mongodb.Open(context.Background(), cfg)
+		shared, openErr = mongodb.Open(ctx, mongodb.Config{URI: uri, ConnectTimeout: 20 * time.Second, Logger: logger})
 	})
 	if openErr != nil {
 		t.Fatalf("mongotest: %v", openErr)

@@ -91,7 +91,7 @@ func recordsRoundTrip(t *testing.T, s model.Store) {
 		"i": int64(-42), "big": int64(1) << 53, "f": 3.0, "g": 2.5, "neg": -0.125, "exp": 1e21,
 		"t": true, "no": false, "null": nil, "at": at, "zero": int64(0),
 		"obj":  map[string]any{"k": []any{int64(1), "x", 1.0, nil, true}, "in": map[string]any{"deep": 1.5}},
-		"list": []any{map[string]any{"a": int64(1)}, "b", 2.0}, // the embedded MongoDB store refuses nested arrays
+		"list": []any{map[string]any{"a": int64(1)}, "b", 2.0}, // FerretDB v1, which the tests run the mongodb adapter on, refuses nested arrays
 		"none": map[string]any{}, "nolist": []any{},
 	}
 	recInsert(t, s, rec)
@@ -478,8 +478,7 @@ func recordsPaging(t *testing.T, s model.Store) {
 		if len(whole) != len(all) {
 			t.Fatalf("ordering %v: %d records, want %d", order, len(whole), len(all))
 		}
-		// With no ordering MongoDB returns records by id, its embedded
-		// store in the order they were stored; here the two agree.
+		// With no ordering every store returns records by id.
 		if order == nil && !slices.Equal(whole, all) {
 			t.Errorf("no ordering = %v, want by id %v", whole, all)
 		}
