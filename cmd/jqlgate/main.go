@@ -39,6 +39,7 @@ func commands() []command {
 			runAdmin("user", "Manages system users, who log in with system.User authenticate (authenticationClass jwt).", userActions(), userRemote())},
 		{"keys", "manage token signing keys: rotate, list",
 			runAdmin("keys", "Manages the keys that sign the tokens the built-in server issues.", keyActions(), nil)},
+		{"store", "move all data between stores: export, import (backup, restore, embedded to MongoDB)", runStore},
 		{"version", "print the version", runVersion},
 	}
 }
