@@ -1,11 +1,12 @@
 // Package dispatcher fans events out to the webhook subscriptions that
 // match them and delivers each one, signed, retried and recorded.
 //
-// The hot path is insert-only, because the embedded store's updates scan
-// their collection: an accepted event is inserted once with the ids of the
-// subscriptions it goes to (concurrent publishers share one batched insert),
-// and every attempt is inserted as its own record; the terminal one (Done or
-// Failed) finishes the delivery. Pending deliveries live in memory. Each
+// The hot path is insert-only, the cheapest write on both stores: an
+// accepted event is inserted once with the ids of the subscriptions it goes
+// to (concurrent publishers share one batched insert, or it is stored in a
+// record write's own transaction through Outbox), and every attempt is
+// inserted as its own record; the terminal one (Done or Failed) finishes the
+// delivery. Pending deliveries live in memory. Each
 // process checkpoints a watermark (the acceptance time of its oldest
 // unfinished event) in a tiny nodes collection; after a crash it reads its
 // events from the watermark on, and the attempts made since, and resumes

@@ -138,11 +138,16 @@ func (m *Model) SearchFields() []string {
 
 // StoreIndexes returns the indexes to create in the store, the declared
 // ones and, when the model has searchable fields, a search index over them.
+//
+// Besides the schema's own, every model has an index on created_at and on
+// updated_at, so "newest first" pages and "changed since" filters (a
+// client syncing) read an index at any size.
 func (m *Model) StoreIndexes() []jqlgate.Index {
-	out := make([]jqlgate.Index, len(m.Indexes), len(m.Indexes)+1)
+	out := make([]jqlgate.Index, len(m.Indexes), len(m.Indexes)+3)
 	for i, ix := range m.Indexes {
 		out[i] = jqlgate.Index{Fields: ix.Fields, Unique: ix.Unique}
 	}
+	out = append(out, jqlgate.Index{Fields: []string{FieldCreatedAt}}, jqlgate.Index{Fields: []string{FieldUpdatedAt}})
 	if search := m.SearchFields(); len(search) > 0 {
 		out = append(out, jqlgate.Index{Fields: search, Search: true})
 	}

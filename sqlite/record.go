@@ -55,8 +55,17 @@ func checkColl(coll string) error {
 
 func quote(name string) string { return `"` + name + `"` }
 
+// With the table come its row counter in record_counts (counted once, for
+// a table made before counters existed) and the triggers that keep it; coll
+// has passed checkColl, so it is safe as a string literal.
 func createTableSQL(coll string) string {
-	return `CREATE TABLE IF NOT EXISTS ` + quote(coll) + ` (id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL)`
+	t, lit := quote(coll), "'"+coll+"'"
+	return `CREATE TABLE IF NOT EXISTS ` + t + ` (id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
+INSERT OR IGNORE INTO record_counts (coll, n) VALUES (` + lit + `, (SELECT count(*) FROM ` + t + `));
+CREATE TRIGGER IF NOT EXISTS ` + quote(coll+"__count_ai") + ` AFTER INSERT ON ` + t + ` BEGIN
+	UPDATE record_counts SET n = n + 1 WHERE coll = ` + lit + `; END;
+CREATE TRIGGER IF NOT EXISTS ` + quote(coll+"__count_ad") + ` AFTER DELETE ON ` + t + ` BEGIN
+	UPDATE record_counts SET n = n - 1 WHERE coll = ` + lit + `; END`
 }
 
 // meta returns what is known of coll's table, or nil when it does not
@@ -257,7 +266,7 @@ func (s *RecordStore) Count(ctx context.Context, coll string, q *jqlgate.Query) 
 	var n int
 	var row *sql.Row
 	if where == "" {
-		row = s.db.QueryRow(ctx, `SELECT count(*) FROM `+c.table)
+		row = s.db.QueryRow(ctx, `SELECT coalesce((SELECT n FROM record_counts WHERE coll = ?), 0)`, coll)
 	} else {
 		jqlgate.CountQuery(ctx)
 		row = s.db.read.QueryRowContext(ctx, `SELECT count(*) FROM `+c.table+where, args...)

@@ -112,6 +112,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	// SQLite would create the file 0644; made first, it is the owner's
+	// alone, and SQLite gives its -wal and -shm files the same mode.
+	if f, err := os.OpenFile(cfg.Path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		_ = f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	db := &DB{path: cfg.Path, logger: cfg.Logger, maxBatch: cfg.MaxBatch, ops: make(chan *op, cfg.MaxBatch*4),
 		done: make(chan struct{}), rstmts: map[string]*sql.Stmt{},
 		wstmts: map[string]*sql.Stmt{}, unprepared: map[string]bool{}}
@@ -166,6 +173,10 @@ func dsn(path, sync string, readOnly bool) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Add("_pragma", "journal_size_limit(67108864)")
+		// PRAGMA optimize runs ANALYZE where statistics are stale; bounded,
+		// it samples each index instead of reading it whole (seconds at a
+		// million records).
+		q.Add("_pragma", "analysis_limit(1000)")
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + path + "?" + q.Encode()

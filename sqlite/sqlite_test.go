@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -104,5 +105,29 @@ func TestWriteErrorRollsBackAlone(t *testing.T) {
 	_ = db.QueryRow(ctx, `SELECT count(*) FROM t`).Scan(&n)
 	if n != 0 {
 		t.Errorf("rows = %d after a failed write, want 0", n)
+	}
+}
+
+func TestDatabaseFilesAreTheOwnersAlone(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(dir, sqlite.FileName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(context.Background())
+	if err := db.Write(context.Background(), func(tx *sqlite.Tx) error {
+		_, err := tx.ExecRaw(`CREATE TABLE t (k TEXT)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{sqlite.FileName, sqlite.FileName + "-wal"} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := st.Mode().Perm(); mode&0o077 != 0 {
+			t.Errorf("%s has mode %v, want no access for group and others", name, mode)
+		}
 	}
 }

@@ -145,10 +145,23 @@ func (g *grower) connect(ctx context.Context) error {
 	return nil
 }
 
+// receiverFile keeps, in the grow dir, the receiver's address, so a later
+// run on the same dir listens there again and its one subscription stays
+// the only one (a second, to a dead address, would double the work).
+const receiverFile = "bench-receiver-addr"
+
 // listen starts the receiver and subscribes it to every customer create.
 func (g *grower) listen(ctx context.Context) error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	path := filepath.Join(g.child.dir, receiverFile)
+	addr := "127.0.0.1:0"
+	if b, err := os.ReadFile(path); err == nil {
+		addr = strings.TrimSpace(string(b))
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		return fmt.Errorf("bench receiver on %s (from %s): %w", addr, path, err)
+	}
+	if err := os.WriteFile(path, []byte(ln.Addr().String()+"\n"), 0o600); err != nil {
 		return err
 	}
 	g.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -157,8 +170,7 @@ func (g *grower) listen(ctx context.Context) error {
 		w.WriteHeader(http.StatusNoContent)
 	})}
 	go func() { _ = g.srv.Serve(ln) }()
-	// One subscription per receiver address; a grow-dir run again finds
-	// the earlier one (another port) and adds this one.
+	// Subscribing again to the same address finds the subscription.
 	_, err = g.c.call(ctx, "system.Webhook", "controller", "subscribeToWebhook", map[string]any{
 		"prefix": "Grow", "trigger": "profile.Customer:create", "webhookUrl": "http://" + ln.Addr().String() + "/grow"})
 	return err
@@ -270,7 +282,7 @@ func (g *grower) grow(ctx context.Context, have, size int) (first, all float64, 
 
 // sample picks records to read: the oldest, the newest and some between.
 func (g *grower) sample(ctx context.Context) error {
-	for _, order := range []string{"createdAt", "-createdAt"} {
+	for _, order := range []string{"created_at", "-created_at"} {
 		a, err := g.c.callMeta(ctx, "profile.Customer", "model", "retrieve", map[string]any{"limit": 5, "ordering": []string{order}})
 		if err != nil {
 			return err
@@ -305,13 +317,13 @@ func (g *grower) reads(ctx context.Context, size int) ([]growRead, error) {
 			return map[string]any{"filter": map[string]any{"email": g.emails[pick()]}}
 		}},
 		{"search", "profile.Customer", "retrieve", func() map[string]any {
-			return map[string]any{"search": strings.TrimSuffix(g.emails[pick()], "@example.com") + "@", "limit": 20}
+			return map[string]any{"search": map[string]any{"value": strings.TrimSuffix(g.emails[pick()], "@example.com") + "@"}, "limit": 20}
 		}},
 		{"ordered page 1 (email)", "profile.Customer", "retrieve", func() map[string]any {
 			return map[string]any{"ordering": []string{"email"}, "limit": 20}
 		}},
-		{"newest page 1 (-createdAt)", "profile.Customer", "retrieve", func() map[string]any {
-			return map[string]any{"ordering": []string{"-createdAt"}, "limit": 20}
+		{"newest page 1 (-created_at)", "profile.Customer", "retrieve", func() map[string]any {
+			return map[string]any{"ordering": []string{"-created_at"}, "limit": 20}
 		}},
 		{"ordered page at offset N/2", "profile.Customer", "retrieve", func() map[string]any {
 			return map[string]any{"ordering": []string{"email"}, "limit": 20, "offset": size / 2}

@@ -11,12 +11,12 @@ import (
 )
 
 // lockDataDir takes an exclusive lock on the embedded store's data dir, so
-// only one process runs the embedded store on it at a time. Two embedded
-// stores on one directory do not see each other's collections and fail
-// with "table already exists" (checked with FerretDB v1.24), so a second
-// serve, or a CLI command while serve runs, must refuse. The lock goes
-// with the process, so a crash never leaves it behind. With a MongoDB URI
-// there is nothing to lock.
+// only one process runs the embedded store on it at a time: its dispatcher
+// owns the store's unfinished deliveries (node "<hostname>/embedded") and
+// its writer is the file's one writer, so a second serve, or a CLI command
+// while serve runs, must refuse. The lock goes with the process, so a
+// crash never leaves it behind. With a MongoDB URI there is nothing to
+// lock.
 func lockDataDir(mongodbURI, dataDir string) (unlock func(), err error) {
 	if mongodbURI != "" {
 		return func() {}, nil
