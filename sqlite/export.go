@@ -65,12 +65,19 @@ func (s *RecordStore) InsertRecords(ctx context.Context, coll string, recs []map
 	if err := checkColl(coll); err != nil {
 		return err
 	}
-	err := s.db.Write(ctx, func(tx *Tx) error {
+	c, err := s.meta(ctx, coll)
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		c = bare(coll)
+	}
+	err = s.db.Write(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecRaw(createTableSQL(coll)); err != nil {
 			return err
 		}
 		for _, rec := range recs {
-			if _, _, err := insertFn(rec)(tx, quote(coll)); err != nil {
+			if _, _, err := insertFn(rec)(tx, c); err != nil {
 				if id, _ := rec["id"].(string); id != "" {
 					return FormatError("record import "+id, err)
 				}

@@ -14,8 +14,8 @@ import (
 // with ties broken by id; a unique one refuses a second record with the
 // same values (ECONFLICT), two without the field included, as MongoDB's
 // does. An index with Search is the collection's search index over its
-// fields: an FTS5 trigram table, kept in step with the table by triggers
-// in the same transaction as each write, and rebuilt when its fields
+// fields: an FTS5 trigram table, kept in step with the table by each
+// write in its own transaction (see changeFn), and rebuilt when its fields
 // change.
 func (s *RecordStore) EnsureIndexes(ctx context.Context, coll string, indexes []jqlgate.Index) error {
 	if len(indexes) == 0 {
@@ -104,6 +104,13 @@ func ensureSearch(tx *Tx, coll string, fields []string) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	// Search tables were once kept by triggers; a store made then loses
+	// them (the writes keep the table now).
+	for _, trg := range []string{"_ai", "_ad", "_au"} {
+		if _, err := tx.ExecRaw(`DROP TRIGGER IF EXISTS ` + quote(fts+trg)); err != nil {
+			return err
+		}
+	}
 	if slices.Equal(have, fields) {
 		return nil
 	}
@@ -118,29 +125,15 @@ func ensureSearch(tx *Tx, coll string, fields []string) error {
 		}
 	}
 	cols := make([]string, len(fields))
-	oldVals := make([]string, len(fields))
-	newVals := make([]string, len(fields))
 	docVals := make([]string, len(fields))
-	var changed []string
 	for i, f := range fields {
 		cols[i] = quote(f)
-		oldVals[i] = searchable("old.doc", f)
-		newVals[i] = searchable("new.doc", f)
 		docVals[i] = searchable("doc", f)
-		changed = append(changed, oldVals[i]+" IS NOT "+newVals[i])
 	}
 	colList := strings.Join(cols, ", ")
-	ins := func(vals []string, row string) string {
-		return `INSERT INTO ` + quote(fts) + ` (rowid, ` + colList + `) VALUES (` + row + `, ` + strings.Join(vals, ", ") + `);`
-	}
-	del := `DELETE FROM ` + quote(fts) + ` WHERE rowid = old.rowid;`
 	for _, st := range []string{
 		`CREATE VIRTUAL TABLE ` + quote(fts) + ` USING fts5(` + colList +
 			`, content='', contentless_delete=1, tokenize='trigram case_sensitive 0')`,
-		`CREATE TRIGGER ` + quote(fts+"_ai") + ` AFTER INSERT ON ` + quote(coll) + ` BEGIN ` + ins(newVals, "new.rowid") + ` END`,
-		`CREATE TRIGGER ` + quote(fts+"_ad") + ` AFTER DELETE ON ` + quote(coll) + ` BEGIN ` + del + ` END`,
-		`CREATE TRIGGER ` + quote(fts+"_au") + ` AFTER UPDATE OF doc ON ` + quote(coll) + ` WHEN ` + strings.Join(changed, " OR ") +
-			` BEGIN ` + del + ` ` + ins(newVals, "new.rowid") + ` END`,
 		`INSERT INTO ` + quote(fts) + ` (rowid, ` + colList + `) SELECT rowid, ` + strings.Join(docVals, ", ") + ` FROM ` + quote(coll),
 	} {
 		if _, err := tx.ExecRaw(st); err != nil {

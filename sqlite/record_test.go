@@ -264,7 +264,7 @@ func seedPlan(t testing.TB, db *DB, s *RecordStore, coll string, n int) {
 					"email": fmt.Sprintf("c%d@example.com", i), "phone": fmt.Sprintf("+44 %d", i), "status": statuses[i%3],
 					"metadata": map[string]any{"tier": "gold", "n": int64(i)}, "created_at": now.Add(time.Duration(i) * time.Second),
 					"updated_at": now}
-				if _, _, err := insertFn(rec)(tx, quote(coll)); err != nil {
+				if _, _, err := insertFn(rec)(tx, bare(coll)); err != nil {
 					return err
 				}
 			}
