@@ -248,6 +248,11 @@ func planLog(aq jqlgate.AttemptQuery) (*logPlan, error) {
 			}
 		}
 		return p, nil
+	case subs == nil && len(statuses) > 0 && len(statuses) <= maxArms:
+		for _, st := range statuses {
+			arm("attempts_status", append([]string{"status = ?"}, conds[1:]...), append([]any{st}, args[1:]...))
+		}
+		return p, nil
 	case subs != nil && len(subs) <= maxArms:
 		for _, sub := range subs {
 			arm("attempts_sub_log", append([]string{"subscription_id = ?"}, conds...), append([]any{sub}, args...))
