@@ -408,7 +408,7 @@ func (st *adminStore) keySet() (*auth.KeySet, error) {
 // subscriptions, and prints what it did.
 func (st *adminStore) deletePrincipal(ctx context.Context, w io.Writer, kind, id string, del func(context.Context, string) error) error {
 	// Disabling reads no secret, so the store needs no master key here.
-	n, err := deletePrincipal(ctx, st.store.subscriptions, kind, id, del)
+	n, err := deletePrincipal(ctx, st.auth, st.store.subscriptions, kind, id, del)
 	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
 		return fmt.Errorf("nothing with id %q", id)
 	}

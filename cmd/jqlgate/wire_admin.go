@@ -39,7 +39,7 @@ type adminBase struct {
 // deleted disables the subscriptions of kind:id after del and tells this
 // process's dispatcher; the others notice the principals version.
 func (b adminBase) delete(ctx context.Context, kind, id string, del func(context.Context, string) error) (int, error) {
-	n, err := deletePrincipal(ctx, b.a.subscriptions, kind, id, del)
+	n, err := deletePrincipal(ctx, b.store, b.a.subscriptions, kind, id, del)
 	if err != nil {
 		return n, err
 	}

@@ -122,7 +122,20 @@ type ownedDisabler interface {
 	DisableOwned(ctx context.Context, owner, reason string) (int, error)
 }
 
-func deletePrincipal(ctx context.Context, subs ownedDisabler, kind, id string, del func(context.Context, string) error) (int, error) {
+// principalDeleter deletes a principal and disables its subscriptions in
+// one transaction (sqlite.AuthStore).
+type principalDeleter interface {
+	DeletePrincipal(ctx context.Context, kind, id, reason string) (int, error)
+}
+
+// deletePrincipal deletes kind:id with del and disables its subscriptions,
+// in one transaction where principals (a principalDeleter) can, otherwise
+// one after the other: the dispatcher's owner check stops the deliveries
+// of a deleted principal's subscriptions either way.
+func deletePrincipal(ctx context.Context, principals any, subs ownedDisabler, kind, id string, del func(context.Context, string) error) (int, error) {
+	if pd, ok := principals.(principalDeleter); ok {
+		return pd.DeletePrincipal(ctx, kind, id, ownerDeleted)
+	}
 	if err := del(ctx, id); err != nil {
 		return 0, err
 	}

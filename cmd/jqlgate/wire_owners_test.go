@@ -95,7 +95,7 @@ func TestOwnersRevokedWhileRunning(t *testing.T) {
 	waitPoll()
 	deliveredWithin(true)
 
-	n, err := deletePrincipal(ctx, subs, jqlgate.PrincipalClient, cc.ClientID, principals.DeleteClient)
+	n, err := deletePrincipal(ctx, principals, subs, jqlgate.PrincipalClient, cc.ClientID, principals.DeleteClient)
 	if err != nil || n != 1 {
 		t.Fatalf("deletePrincipal = %d, %v; want 1 subscription disabled", n, err)
 	}
