@@ -132,7 +132,21 @@ func (s *TrustedSiteStore) Update(ctx context.Context, site *jqlgate.TrustedSite
 }
 
 // Delete removes owner's site id; another owner's is ENOTFOUND.
+//
+// A site a subscription still uses is ECONFLICT. The check and the delete
+// are two commands here, so a subscription saved between them can still
+// name the site; system.TrustedSite checks Uses first too.
 func (s *TrustedSiteStore) Delete(ctx context.Context, owner, id string) error {
+	if _, err := s.GetOwned(ctx, owner, id); err != nil {
+		return err
+	}
+	n, err := s.subs.CountDocuments(Counted(ctx), bson.D{{Key: "trustedSite", Value: id}}, options.Count().SetLimit(1))
+	if err != nil {
+		return translate("trustedSites.Delete", err)
+	}
+	if n > 0 {
+		return &jqlgate.Error{Code: jqlgate.ECONFLICT, Message: "The trusted site is used by subscriptions; move or delete them first.", Field: "id"}
+	}
 	res, err := s.coll.DeleteOne(Counted(ctx), bson.D{{Key: "_id", Value: id}, {Key: "owner", Value: owner}})
 	if err != nil {
 		return translate("trustedSites.Delete", err)

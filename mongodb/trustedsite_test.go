@@ -116,6 +116,12 @@ func TestTrustedSiteStoreSealsAndRoundTrips(t *testing.T) {
 	if err := sites.Delete(ctx, "client:b", site.ID); jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
 		t.Errorf("another owner's Delete: %v, want ENOTFOUND", err)
 	}
+	if err := sites.Delete(ctx, "client:a", site.ID); jqlgate.ErrorCode(err) != jqlgate.ECONFLICT {
+		t.Errorf("Delete of a site in use: %v, want ECONFLICT", err)
+	}
+	if err := subs.Delete(ctx, "client:a", sub.ID); err != nil {
+		t.Fatal(err)
+	}
 	if err := sites.Delete(ctx, "client:a", site.ID); err != nil {
 		t.Fatal(err)
 	}

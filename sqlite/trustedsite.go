@@ -121,13 +121,31 @@ func (s *TrustedSiteStore) Update(ctx context.Context, site *jqlgate.TrustedSite
 	})
 }
 
-// Delete removes owner's site id; another owner's is ENOTFOUND. Like the
-// MongoDB store's, it does not look for subscriptions that use the site:
-// system.TrustedSite refuses to delete a site in use (see Uses).
+// Delete removes owner's site id; another owner's is ENOTFOUND. A site a subscription still uses is ECONFLICT, checked in the delete's
+// own transaction, so no subscription is left naming a site that is gone.
 func (s *TrustedSiteStore) Delete(ctx context.Context, owner, id string) error {
 	return s.db.Write(ctx, func(tx *Tx) error {
-		return FormatError("trustedSites.Delete", execOneBump(tx, subscriptionsVersion, deleteSite, id, owner))
+		// Deleted first, so another owner's site is ENOTFOUND whether or
+		// not it is used; a refusal rolls the delete back.
+		if err := execOneBump(tx, subscriptionsVersion, deleteSite, id, owner); err != nil {
+			return FormatError("trustedSites.Delete", err)
+		}
+		return refuseUsedSite(tx, id)
 	})
+}
+
+// errSiteInUse answers the delete of a site that subscriptions use.
+var errSiteInUse = &jqlgate.Error{Code: jqlgate.ECONFLICT, Message: "The trusted site is used by subscriptions; move or delete them first.", Field: "id"}
+
+func refuseUsedSite(tx *Tx, id string) error {
+	var n int
+	if err := tx.QueryRow(`SELECT count(*) FROM (SELECT 1 FROM subscriptions WHERE trusted_site = ? LIMIT 1)`, id).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return errSiteInUse
+	}
+	return nil
 }
 
 // Uses returns the subscriptions that use site id, oldest first, through

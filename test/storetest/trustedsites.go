@@ -285,6 +285,16 @@ func siteUses(t *testing.T, open func(t *testing.T) (TrustedSiteStore, Subscript
 	if uses, _ := s.Uses(ctx, sites[1].ID); len(uses) != 3 {
 		t.Errorf("the other site's Uses = %v, want 3", uses)
 	}
+	// A site in use can't be deleted (another owner learns only that it
+	// is not theirs); one no longer used can.
+	wantErrCode(t, "another owner's Delete of a site in use", s.Delete(ctx, "client:b", sites[1].ID), jqlgate.ENOTFOUND)
+	wantErrCode(t, "Delete of a site in use", s.Delete(ctx, "client:a", sites[1].ID), jqlgate.ECONFLICT)
+	if _, err := s.Get(ctx, sites[1].ID); err != nil {
+		t.Errorf("the site in use after its refused Delete: %v", err)
+	}
+	if err := s.Delete(ctx, "client:a", sites[0].ID); err != nil {
+		t.Errorf("Delete of a site no subscription uses any more: %v", err)
+	}
 }
 
 // Every site write bumps the subscription version, as a changed site
