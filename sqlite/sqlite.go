@@ -6,9 +6,9 @@
 // one atomic write.
 //
 // Every write goes through one writer goroutine that gathers the writes
-// queued meanwhile into one transaction (group commit), each inside its own
-// savepoint so one failing write does not fail the others; reads run in
-// parallel on a pool of read-only connections.
+// queued meanwhile into one transaction (group commit); a write that fails
+// fails alone (see DB.Write). Reads run in parallel on a pool of read-only
+// connections.
 //
 // It imports only the root package.
 package sqlite
@@ -27,7 +27,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -83,8 +82,6 @@ type DB struct {
 
 	// Now is the clock of every transaction; time.Now when nil.
 	Now func() time.Time
-
-	commits atomic.Int64
 }
 
 // Open opens (creating if needed) the database at cfg.Path, applies the

@@ -210,7 +210,6 @@ func (db *DB) commit(batch []*op) {
 		fail(live, err)
 		return
 	}
-	db.commits.Add(1)
 	for i, o := range live {
 		o.done <- errs[i]
 	}
