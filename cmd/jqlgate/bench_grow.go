@@ -26,6 +26,7 @@ var growOptions = []option{
 	{flag: "grow", def: "", usage: "comma-separated store sizes (customers, such as 10000,100000,1000000): grow a serve's store through /jql to each size in turn and time reads, restarts, memory and ingest there"},
 	{flag: "grow-dir", def: "", usage: "with --grow: the data dir to grow (kept, so a later run goes on from its size); empty uses a temporary one"},
 	{flag: "samples", def: "30", usage: "with --grow: how many times each read is timed"},
+	{flag: "grow-subscriptions", def: "1", usage: "with --grow: how many subscriptions receive each create (10 grows ten attempts per customer: 1,000,000 customers make 10,000,000 attempts)"},
 }
 
 func init() { benchOptions = append(benchOptions, growOptions...) }
@@ -35,6 +36,7 @@ type growConfig struct {
 	sizes   []int
 	dir     string
 	samples int
+	subs    int
 }
 
 func parseGrowConfig(s *optionSet, base benchConfig) (growConfig, error) {
@@ -55,6 +57,12 @@ func parseGrowConfig(s *optionSet, base benchConfig) (growConfig, error) {
 	}
 	if c.samples < 1 {
 		return c, errors.New("--samples: must be at least 1")
+	}
+	if c.subs, err = s.int("grow-subscriptions"); err != nil {
+		return c, err
+	}
+	if c.subs < 1 || c.subs > 100 {
+		return c, errors.New("--grow-subscriptions: between 1 and 100")
 	}
 	return c, nil
 }
@@ -132,6 +140,7 @@ type grower struct {
 	base      int64
 	ids       []string
 	emails    []string
+	subID     string // the first subscription's
 }
 
 func (g *grower) connect(ctx context.Context) error {
@@ -146,11 +155,12 @@ func (g *grower) connect(ctx context.Context) error {
 }
 
 // receiverFile keeps, in the grow dir, the receiver's address, so a later
-// run on the same dir listens there again and its one subscription stays
-// the only one (a second, to a dead address, would double the work).
+// run on the same dir listens there again and its subscriptions stay the
+// only ones (more, to a dead address, would double the work).
 const receiverFile = "bench-receiver-addr"
 
-// listen starts the receiver and subscribes it to every customer create.
+// listen starts the receiver and subscribes it to every customer create,
+// once per --grow-subscriptions (each on its own path).
 func (g *grower) listen(ctx context.Context) error {
 	path := filepath.Join(g.child.dir, receiverFile)
 	addr := "127.0.0.1:0"
@@ -170,10 +180,27 @@ func (g *grower) listen(ctx context.Context) error {
 		w.WriteHeader(http.StatusNoContent)
 	})}
 	go func() { _ = g.srv.Serve(ln) }()
-	// Subscribing again to the same address finds the subscription.
-	_, err = g.c.call(ctx, "system.Webhook", "controller", "subscribeToWebhook", map[string]any{
-		"prefix": "Grow", "trigger": "profile.Customer:create", "webhookUrl": "http://" + ln.Addr().String() + "/grow"})
-	return err
+	// Subscribing again to the same URL finds the subscription. The first
+	// keeps the path earlier runs used.
+	for i := range g.cfg.subs {
+		path := "/grow"
+		if i > 0 {
+			path = fmt.Sprintf("/grow/%d", i)
+		}
+		a, err := g.c.call(ctx, "system.Webhook", "controller", "subscribeToWebhook", map[string]any{
+			"prefix": "Grow", "trigger": "profile.Customer:create", "webhookUrl": "http://" + ln.Addr().String() + path})
+		if err != nil {
+			return err
+		}
+		var sub struct{ ID string }
+		if err := json.Unmarshal(a.Data, &sub); err != nil || sub.ID == "" {
+			return fmt.Errorf("subscribeToWebhook answered no id: %s", a.Data)
+		}
+		if i == 0 {
+			g.subID = sub.ID
+		}
+	}
+	return nil
 }
 
 // count returns how many customers the store holds.
@@ -196,7 +223,7 @@ func (g *grower) measure(ctx context.Context, size int, env func(string) string,
 			return row, err
 		}
 		fmt.Fprintf(stderr, "bench --grow: %d customers (%.0f creates/s); waiting for their deliveries\n", size, row.ingest)
-		g.drain(int64(size - have))
+		g.drain(int64(size-have) * int64(g.cfg.subs))
 	}
 	if len(g.ids) == 0 {
 		if err := g.sample(ctx); err != nil {
@@ -209,7 +236,7 @@ func (g *grower) measure(ctx context.Context, size int, env func(string) string,
 	row.rssMB, row.idleCPU = procStats(g.child.cmd.Process.Pid, 5*time.Second)
 	row.dbMB, row.walMB = fileMB(g.child.dir, "jqlgate.db"), fileMB(g.child.dir, "jqlgate.db-wal")
 	if size > 0 {
-		row.bytesPerEvent = (row.dbMB + row.walMB) * (1 << 20) / float64(size)
+		row.bytesPerEvent = (row.dbMB + row.walMB) * (1 << 20) / float64(size*g.cfg.subs)
 	}
 	row.stop = g.child.terminate()
 	began := time.Now()
@@ -228,11 +255,16 @@ func (g *grower) measure(ctx context.Context, size int, env func(string) string,
 }
 
 // drain waits until the receiver got n more deliveries than before the
-// step (at most two minutes), so reads are not timed against a backlog.
+// step (until a minute passes with none), so reads are not timed against a
+// backlog.
 func (g *grower) drain(n int64) {
 	want := g.base + n
-	for deadline := time.Now().Add(2 * time.Minute); g.delivered.Load() < want && time.Now().Before(deadline); {
+	last, lastAt := g.delivered.Load(), time.Now()
+	for g.delivered.Load() < want && time.Since(lastAt) < time.Minute {
 		time.Sleep(100 * time.Millisecond)
+		if d := g.delivered.Load(); d != last {
+			last, lastAt = d, time.Now()
+		}
 	}
 	g.base = g.delivered.Load()
 }
@@ -331,6 +363,9 @@ func (g *grower) reads(ctx context.Context, size int) ([]growRead, error) {
 		{"getWebhookLogs page 1", "system.Webhook", "getWebhookLogs", func() map[string]any { return map[string]any{"limit": 20} }},
 		{"getWebhookLogs filtered", "system.Webhook", "getWebhookLogs", func() map[string]any {
 			return map[string]any{"limit": 20, "entityId": g.ids[pick()]}
+		}},
+		{"getWebhookLogs one webhook", "system.Webhook", "getWebhookLogs", func() map[string]any {
+			return map[string]any{"limit": 20, "subscriptionId": g.subID}
 		}},
 		{"getWebhookLogs deep page", "system.Webhook", "getWebhookLogs", func() map[string]any {
 			return map[string]any{"limit": 20, "offset": min(size/2, 10000)}
@@ -439,7 +474,7 @@ func printGrowRows(w io.Writer, rows []growRow) {
 	line("server RSS (MiB)", func(r growRow) string { return fmt.Sprintf("%.0f", r.rssMB) })
 	line("server CPU idle (cores)", func(r growRow) string { return fmt.Sprintf("%.3f", r.idleCPU) })
 	line("database + WAL (MiB)", func(r growRow) string { return fmt.Sprintf("%.0f + %.0f", r.dbMB, r.walMB) })
-	line("disk per delivered event (B)", func(r growRow) string { return fmt.Sprintf("%.0f", r.bytesPerEvent) })
+	line("disk per delivery (B)", func(r growRow) string { return fmt.Sprintf("%.0f", r.bytesPerEvent) })
 	fmt.Fprintln(w)
 }
 
