@@ -110,8 +110,13 @@ func (s *DeliveryStore) InsertEvents(ctx context.Context, fans []*jqlgate.Fanout
 }
 
 // EventsSince returns node's events accepted at or after since, oldest
-// first.
+// first. It first finishes the record writes node left in flight (see
+// intent.go): the dispatcher reads a node's events only when the node has
+// no write in flight, as it starts or once it adopted the node.
 func (s *DeliveryStore) EventsSince(ctx context.Context, node string, since time.Time) ([]*jqlgate.Fanout, error) {
+	if _, err := resolveIntents(ctx, s.events.Database(), node); err != nil {
+		return nil, err
+	}
 	filter := bson.D{{Key: "node", Value: node}, {Key: "ts", Value: bson.D{{Key: "$gte", Value: since}}}}
 	cur, err := s.events.Find(Counted(ctx), filter, options.Find().SetSort(bson.D{{Key: "ts", Value: 1}, {Key: "seq", Value: 1}}))
 	if err != nil {

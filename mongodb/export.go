@@ -21,7 +21,7 @@ import (
 var fixedCollections = map[string]bool{
 	"auth_clients": true, "auth_api_keys": true, "auth_users": true, "auth_signing_keys": true,
 	SubscriptionCollection: true, MetaCollection: true, TrustedSiteCollection: true,
-	"events": true, "attempts": true, "nodes": true,
+	"events": true, "attempts": true, "nodes": true, IntentCollection: true,
 }
 
 // Collections returns the names of the record collections, sorted.

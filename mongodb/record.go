@@ -19,6 +19,9 @@ import (
 type RecordStore struct {
 	db   *mongo.Database
 	opts BatcherOptions
+	in   *intents
+	// crashAt is a test's crash point (see stop); empty in production.
+	crashAt string
 
 	mu       sync.Mutex
 	batchers map[string]*Batcher
@@ -27,7 +30,7 @@ type RecordStore struct {
 
 // NewRecordStore returns a store on db; opts tune its create batching.
 func NewRecordStore(db *mongo.Database, opts BatcherOptions) *RecordStore {
-	return &RecordStore{db: db, opts: opts, batchers: map[string]*Batcher{}}
+	return &RecordStore{db: db, opts: opts, in: newIntents(db, opts), batchers: map[string]*Batcher{}}
 }
 
 // EnsureIndexes creates the indexes of a collection (idempotent).
@@ -174,6 +177,9 @@ func (s *RecordStore) Close(ctx context.Context) error {
 			first = err
 		}
 	}
+	if err := s.in.close(ctx); err != nil && first == nil {
+		first = err
+	}
 	return first
 }
 
@@ -193,13 +199,17 @@ func toDoc(rec map[string]any) bson.M {
 }
 
 // fromDoc turns a stored document into a record of plain Go values:
-// maps, []any, time.Time (UTC), int64, float64, string, bool, nil.
+// maps, []any, time.Time (UTC), int64, float64, string, bool, nil. The
+// write stamp (writeField) stays behind.
 func fromDoc(d bson.D) map[string]any {
 	rec := make(map[string]any, len(d))
 	for _, e := range d {
 		k := e.Key
-		if k == "_id" {
+		switch k {
+		case "_id":
 			k = "id"
+		case writeField:
+			continue
 		}
 		rec[k] = plain(e.Value)
 	}

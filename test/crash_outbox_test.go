@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jqlgate/jqlgate/test/mongotest"
 )
 
 // eventLedger is a webhook receiver that keeps every delivery: which
@@ -120,13 +122,30 @@ func TestCrashKill9MixedWritesKeepRecordsAndEvents(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills serve under load 20 times")
 	}
-	kills := 20
 	dir := t.TempDir()
+	crashMixedWrites(t, 20, func() *proc { return serveSync(t, dir, "full") })
+}
+
+// TestCrashKill9MixedWritesMongoDB is the same on the MongoDB store (the
+// in-process test engine, or MONGODB_URI): serve is killed while the store
+// lives on, and restarts as the same node.
+func TestCrashKill9MixedWritesMongoDB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills serve under load 10 times")
+	}
+	uri, db, key := mongotest.URI(t), mongotest.New(t).Name(), newSecretKey(t)
+	crashMixedWrites(t, 10, func() *proc { return serveOn(t, uri, db, "node-crash", key) })
+}
+
+// crashMixedWrites runs kills rounds of the mixed write stream against the
+// serve that start starts, killing it with SIGKILL in each, and checks
+// what the store and the receivers hold afterwards.
+func crashMixedWrites(t *testing.T, kills int, start func() *proc) {
 	l := newEventLedger()
 	rcv := httptest.NewServer(l)
 	defer rcv.Close()
 
-	p := serveSync(t, dir, "full")
+	p := start()
 	tok := p.token(adminID, adminSecret)
 	subs := map[string][]string{ // receiver path -> the event types its trigger matches
 		"/all":     {"profile.Customer:create", "profile.Customer:update", "profile.Customer:delete"},
@@ -145,7 +164,7 @@ func TestCrashKill9MixedWritesKeepRecordsAndEvents(t *testing.T) {
 	var seq atomic.Int64
 	for round := range kills {
 		if round > 0 {
-			p = serveSync(t, dir, "full")
+			p = start()
 			tok = p.token(adminID, adminSecret)
 		}
 		stop := make(chan struct{})
@@ -160,7 +179,7 @@ func TestCrashKill9MixedWritesKeepRecordsAndEvents(t *testing.T) {
 		p.wait(30 * time.Second)
 	}
 
-	p = serveSync(t, dir, "full")
+	p = start()
 	tok = p.token(adminID, adminSecret)
 	records := allCustomerIDs(t, p, tok)
 	t.Logf("%d kills; %d writes acknowledged (%d creates), %d conflicts, %d refused or cut; %d records remain",
