@@ -114,3 +114,12 @@ type SiteUse struct {
 	SubscriptionID string `json:"id"`
 	WebhookURL     string `json:"webhookUrl"`
 }
+
+// SiteNotFound is the answer, on field, for a site the caller does not own
+// or that does not exist: the two are indistinguishable on purpose.
+func SiteNotFound(field string, err error) error {
+	if ErrorCode(err) == ENOTFOUND {
+		return &Error{Code: ENOTFOUND, Message: "Trusted site not found.", Field: field, Err: err}
+	}
+	return err
+}

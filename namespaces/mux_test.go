@@ -8,7 +8,7 @@ import (
 
 	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/namespaces"
-	"github.com/jqlgate/jqlgate/namespaces/system"
+	"github.com/jqlgate/jqlgate/namespaces/schema"
 )
 
 func echoIntent(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
@@ -106,7 +106,7 @@ func TestMuxHandlePanics(t *testing.T) {
 
 func TestDescribe(t *testing.T) {
 	m := newMux()
-	system.RegisterSchema(m)
+	schema.Register(m)
 	res, err := m.Serve(context.Background(), &jqlgate.Command{Meta: jqlgate.Meta{Namespace: "system.Schema", Schema: "controller", Intent: "describe"}})
 	if err != nil {
 		t.Fatalf("describe: %v", err)

@@ -10,7 +10,8 @@ import (
 	"github.com/jqlgate/jqlgate/auth"
 	"github.com/jqlgate/jqlgate/dispatcher"
 	"github.com/jqlgate/jqlgate/namespaces/model"
-	"github.com/jqlgate/jqlgate/namespaces/system"
+	"github.com/jqlgate/jqlgate/namespaces/trustedsite"
+	"github.com/jqlgate/jqlgate/namespaces/webhook"
 )
 
 // backend is the store serve and the CLI run on, whichever adapter: the
@@ -55,7 +56,7 @@ type authStore interface {
 // subscriptionStore keeps webhook subscriptions for system.Webhook and the
 // dispatcher.
 type subscriptionStore interface {
-	system.WebhookStore
+	webhook.Store
 	dispatcher.Source
 	dispatcher.Disabler
 	dispatcher.SubscriptionCounter
@@ -64,8 +65,8 @@ type subscriptionStore interface {
 
 // siteStore keeps trusted sites for system.TrustedSite and the dispatcher.
 type siteStore interface {
-	system.TrustedSiteStore
-	system.SiteLookup
+	trustedsite.Store
+	webhook.SiteLookup
 	dispatcher.SiteSource
 }
 

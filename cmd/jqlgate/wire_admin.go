@@ -7,13 +7,13 @@ import (
 
 	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/auth"
-	"github.com/jqlgate/jqlgate/namespaces/system"
+	"github.com/jqlgate/jqlgate/namespaces/admin"
 )
 
 var (
-	_ system.PrincipalAdmin = clientAdmin{}
-	_ system.PrincipalAdmin = apiKeyAdmin{}
-	_ system.PrincipalAdmin = userAdmin{}
+	_ admin.PrincipalAdmin = clientAdmin{}
+	_ admin.PrincipalAdmin = apiKeyAdmin{}
+	_ admin.PrincipalAdmin = userAdmin{}
 )
 
 // registerAdmin registers the credential admin intents (system.Client,
@@ -21,7 +21,7 @@ var (
 // managed while serve runs.
 func registerAdmin(a *app, store authStore, authn *auth.Authenticator, users *auth.Users) {
 	b := adminBase{a: a, store: store, authn: authn}
-	system.RegisterAdmin(a.mux, system.AdminDeps{
+	admin.Register(a.mux, admin.Deps{
 		Clients: clientAdmin{b},
 		APIKeys: apiKeyAdmin{b},
 		Users:   userAdmin{b, users},
@@ -69,13 +69,13 @@ func (b adminBase) ownersChanged(ctx context.Context) {
 	}
 }
 
-func info(id, name string, perms []string, created time.Time) system.PrincipalInfo {
-	return system.PrincipalInfo{ID: id, Name: name, Permissions: perms, CreatedAt: created}
+func info(id, name string, perms []string, created time.Time) admin.PrincipalInfo {
+	return admin.PrincipalInfo{ID: id, Name: name, Permissions: perms, CreatedAt: created}
 }
 
 type clientAdmin struct{ adminBase }
 
-func (c clientAdmin) Create(ctx context.Context, name string, perms []string, _ string) (*system.NewCredential, error) {
+func (c clientAdmin) Create(ctx context.Context, name string, perms []string, _ string) (*admin.NewCredential, error) {
 	cc, err := auth.CreateClient(ctx, c.store, name, joinScope(perms))
 	if err != nil {
 		return nil, err
@@ -83,27 +83,27 @@ func (c clientAdmin) Create(ctx context.Context, name string, perms []string, _ 
 	return c.withSecret(ctx, cc)
 }
 
-func (c clientAdmin) withSecret(ctx context.Context, cc *auth.ClientCredentials) (*system.NewCredential, error) {
+func (c clientAdmin) withSecret(ctx context.Context, cc *auth.ClientCredentials) (*admin.NewCredential, error) {
 	p, err := c.Get(ctx, cc.ClientID)
 	if err != nil {
 		return nil, err
 	}
-	return &system.NewCredential{PrincipalInfo: *p, Secret: cc.ClientSecret}, nil
+	return &admin.NewCredential{PrincipalInfo: *p, Secret: cc.ClientSecret}, nil
 }
 
-func (c clientAdmin) List(ctx context.Context) ([]system.PrincipalInfo, error) {
+func (c clientAdmin) List(ctx context.Context) ([]admin.PrincipalInfo, error) {
 	cs, err := c.store.Clients(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]system.PrincipalInfo, len(cs))
+	out := make([]admin.PrincipalInfo, len(cs))
 	for i, x := range cs {
 		out[i] = info(x.ID, x.Name, x.Permissions, x.CreatedAt)
 	}
 	return out, nil
 }
 
-func (c clientAdmin) Get(ctx context.Context, id string) (*system.PrincipalInfo, error) {
+func (c clientAdmin) Get(ctx context.Context, id string) (*admin.PrincipalInfo, error) {
 	x, err := c.store.Client(ctx, id)
 	if err != nil {
 		return nil, err
@@ -116,7 +116,7 @@ func (c clientAdmin) Delete(ctx context.Context, id string) (int, error) {
 	return c.delete(ctx, jqlgate.PrincipalClient, id, c.store.DeleteClient)
 }
 
-func (c clientAdmin) Rotate(ctx context.Context, id, _ string) (*system.NewCredential, error) {
+func (c clientAdmin) Rotate(ctx context.Context, id, _ string) (*admin.NewCredential, error) {
 	cc, err := auth.RotateClientSecret(ctx, c.store, id)
 	if err != nil {
 		return nil, err
@@ -130,27 +130,27 @@ func (c clientAdmin) SetPermissions(ctx context.Context, id string, perms []stri
 
 type apiKeyAdmin struct{ adminBase }
 
-func (k apiKeyAdmin) Create(ctx context.Context, name string, perms []string, _ string) (*system.NewCredential, error) {
+func (k apiKeyAdmin) Create(ctx context.Context, name string, perms []string, _ string) (*admin.NewCredential, error) {
 	key, x, err := auth.CreateAPIKey(ctx, k.store, name, joinScope(perms))
 	if err != nil {
 		return nil, err
 	}
-	return &system.NewCredential{PrincipalInfo: info(x.ID, x.Name, x.Permissions, x.CreatedAt), Secret: key}, nil
+	return &admin.NewCredential{PrincipalInfo: info(x.ID, x.Name, x.Permissions, x.CreatedAt), Secret: key}, nil
 }
 
-func (k apiKeyAdmin) List(ctx context.Context) ([]system.PrincipalInfo, error) {
+func (k apiKeyAdmin) List(ctx context.Context) ([]admin.PrincipalInfo, error) {
 	ks, err := k.store.APIKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]system.PrincipalInfo, len(ks))
+	out := make([]admin.PrincipalInfo, len(ks))
 	for i, x := range ks {
 		out[i] = info(x.ID, x.Name, x.Permissions, x.CreatedAt)
 	}
 	return out, nil
 }
 
-func (k apiKeyAdmin) Get(ctx context.Context, id string) (*system.PrincipalInfo, error) {
+func (k apiKeyAdmin) Get(ctx context.Context, id string) (*admin.PrincipalInfo, error) {
 	x, err := k.store.APIKey(ctx, id)
 	if err != nil {
 		return nil, err
@@ -164,13 +164,13 @@ func (k apiKeyAdmin) Delete(ctx context.Context, id string) (int, error) {
 	return k.delete(ctx, jqlgate.PrincipalAPIKey, id, k.store.DeleteAPIKey)
 }
 
-func (k apiKeyAdmin) Rotate(ctx context.Context, id, _ string) (*system.NewCredential, error) {
+func (k apiKeyAdmin) Rotate(ctx context.Context, id, _ string) (*admin.NewCredential, error) {
 	key, x, err := auth.RotateAPIKey(ctx, k.store, id)
 	k.authn.ForgetAPIKey(id)
 	if err != nil {
 		return nil, err
 	}
-	return &system.NewCredential{PrincipalInfo: info(x.ID, x.Name, x.Permissions, x.CreatedAt), Secret: key}, nil
+	return &admin.NewCredential{PrincipalInfo: info(x.ID, x.Name, x.Permissions, x.CreatedAt), Secret: key}, nil
 }
 
 func (k apiKeyAdmin) SetPermissions(ctx context.Context, id string, perms []string) error {
@@ -183,7 +183,7 @@ type userAdmin struct {
 	users *auth.Users
 }
 
-func (u userAdmin) Create(ctx context.Context, name string, perms []string, password string) (*system.NewCredential, error) {
+func (u userAdmin) Create(ctx context.Context, name string, perms []string, password string) (*admin.NewCredential, error) {
 	if password == "" {
 		password = auth.NewSecret()[:32]
 	}
@@ -191,22 +191,22 @@ func (u userAdmin) Create(ctx context.Context, name string, perms []string, pass
 	if err != nil {
 		return nil, err
 	}
-	return &system.NewCredential{PrincipalInfo: info(x.ID, x.Username, x.Permissions, x.CreatedAt), Secret: password}, nil
+	return &admin.NewCredential{PrincipalInfo: info(x.ID, x.Username, x.Permissions, x.CreatedAt), Secret: password}, nil
 }
 
-func (u userAdmin) List(ctx context.Context) ([]system.PrincipalInfo, error) {
+func (u userAdmin) List(ctx context.Context) ([]admin.PrincipalInfo, error) {
 	us, err := u.store.Users(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]system.PrincipalInfo, len(us))
+	out := make([]admin.PrincipalInfo, len(us))
 	for i, x := range us {
 		out[i] = info(x.ID, x.Username, x.Permissions, x.CreatedAt)
 	}
 	return out, nil
 }
 
-func (u userAdmin) Get(ctx context.Context, id string) (*system.PrincipalInfo, error) {
+func (u userAdmin) Get(ctx context.Context, id string) (*admin.PrincipalInfo, error) {
 	x, err := u.store.User(ctx, id)
 	if err != nil {
 		return nil, err
@@ -219,7 +219,7 @@ func (u userAdmin) Delete(ctx context.Context, id string) (int, error) {
 	return u.delete(ctx, jqlgate.PrincipalUser, id, u.store.DeleteUser)
 }
 
-func (u userAdmin) Rotate(ctx context.Context, id, password string) (*system.NewCredential, error) {
+func (u userAdmin) Rotate(ctx context.Context, id, password string) (*admin.NewCredential, error) {
 	p, err := u.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -230,7 +230,7 @@ func (u userAdmin) Rotate(ctx context.Context, id, password string) (*system.New
 	if err := u.users.SetPassword(ctx, u.store, id, password); err != nil {
 		return nil, err
 	}
-	return &system.NewCredential{PrincipalInfo: *p, Secret: password}, nil
+	return &admin.NewCredential{PrincipalInfo: *p, Secret: password}, nil
 }
 
 func (u userAdmin) SetPermissions(ctx context.Context, id string, perms []string) error {

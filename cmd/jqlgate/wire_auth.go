@@ -11,12 +11,12 @@ import (
 
 	"github.com/jqlgate/jqlgate/auth"
 	"github.com/jqlgate/jqlgate/gateway"
-	"github.com/jqlgate/jqlgate/namespaces/system"
+	"github.com/jqlgate/jqlgate/namespaces/admin"
 )
 
 var (
 	_ gateway.Authenticator = (*auth.Authenticator)(nil)
-	_ system.UserLogin      = (*auth.Users)(nil)
+	_ admin.UserLogin       = (*auth.Users)(nil)
 )
 
 // authOptions are serve's authentication settings.
@@ -125,7 +125,7 @@ func wireAuth(ctx context.Context, a *app, cfg serveConfig) error {
 	authn := &auth.Authenticator{Tokens: tokens, ExternalOnly: !c.Builtin, External: externalVerifiers(c.External), APIKeys: store}
 	a.server.Authenticator = authn
 	users := &auth.Users{Store: store, Tokens: tokens}
-	system.RegisterUser(a.mux, system.UserDeps{Users: users, SecureCookie: c.CookieSecure})
+	admin.RegisterUser(a.mux, admin.UserDeps{Users: users, SecureCookie: c.CookieSecure})
 	registerAdmin(a, store, authn, users)
 	return nil
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/jqlgate/jqlgate/gateway"
 	"github.com/jqlgate/jqlgate/namespaces"
-	"github.com/jqlgate/jqlgate/namespaces/system"
+	"github.com/jqlgate/jqlgate/namespaces/schema"
 )
 
 // gatewayParts are what the gateway wiring shares with the rest of start:
@@ -30,7 +30,7 @@ func wireGateway(a *app, cfg serveConfig) {
 		a.metrics.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	}
 	a.mux = namespaces.NewMux()
-	system.RegisterSchema(a.mux)
+	schema.Register(a.mux)
 	s := a.server
 	s.Handler = a.mux.Handler()
 	s.Public = a.mux.IsPublic

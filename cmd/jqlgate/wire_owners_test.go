@@ -13,7 +13,7 @@ import (
 	"github.com/jqlgate/jqlgate/dispatcher"
 	"github.com/jqlgate/jqlgate/mongodb"
 	"github.com/jqlgate/jqlgate/namespaces"
-	"github.com/jqlgate/jqlgate/namespaces/system"
+	"github.com/jqlgate/jqlgate/namespaces/webhook"
 	"github.com/jqlgate/jqlgate/test/mongotest"
 )
 
@@ -48,13 +48,13 @@ func TestOwnersRevokedWhileRunning(t *testing.T) {
 		_ = deliveries.Close(ctx)
 	})
 	mux := namespaces.NewMux()
-	system.RegisterWebhook(mux, system.WebhookDeps{Store: subs, Catalogue: opsCatalogue{}, Notifier: notifier{d, quiet}, Policy: opsLoopback})
+	webhook.Register(mux, webhook.Deps{Store: subs, Catalogue: opsCatalogue{}, Notifier: notifier{d, quiet}, Policy: opsLoopback})
 
 	var got atomic.Int64
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got.Add(1) }))
 	t.Cleanup(recv.Close)
 	p := &jqlgate.Principal{ID: cc.ClientID, Kind: jqlgate.PrincipalClient, Permissions: []string{"system.Webhook:*", jqlgate.PermPrivateTargets, "profile.Customer:*"}}
-	_, err = mux.Serve(ctx, &jqlgate.Command{Principal: p, Meta: jqlgate.Meta{Namespace: system.WebhookNamespace, Schema: jqlgate.SchemaController, Intent: "subscribeToWebhook"},
+	_, err = mux.Serve(ctx, &jqlgate.Command{Principal: p, Meta: jqlgate.Meta{Namespace: webhook.Namespace, Schema: jqlgate.SchemaController, Intent: "subscribeToWebhook"},
 		Fields: map[string]any{"prefix": "owners", "trigger": "profile.Customer:*", "webhookUrl": recv.URL}})
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/jqlgate/jqlgate/dispatcher"
 	"github.com/jqlgate/jqlgate/namespaces"
-	"github.com/jqlgate/jqlgate/namespaces/system"
+	"github.com/jqlgate/jqlgate/namespaces/trustedsite"
 )
 
 var (
@@ -16,7 +16,7 @@ var (
 // registerTrustedSite registers system.TrustedSite on mux; d is told about
 // every site write.
 func registerTrustedSite(a *app, cfg serveConfig, mux *namespaces.Mux, d siteRefresher) {
-	system.RegisterTrustedSite(mux, system.TrustedSiteDeps{Store: a.sites,
+	trustedsite.Register(mux, trustedsite.Deps{Store: a.sites,
 		Notifier: siteNotifier{d, a.logger}, Policy: cfg.Webhook.Policy})
 }
 
@@ -32,7 +32,7 @@ type siteNotifier struct {
 	logger *slog.Logger
 }
 
-// TrustedSiteChanged implements system.SiteNotifier.
+// TrustedSiteChanged implements trustedsite.Notifier.
 func (n siteNotifier) TrustedSiteChanged(ctx context.Context, id string) {
 	if n.d == nil {
 		return

@@ -15,13 +15,13 @@ import (
 	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/dispatcher"
 	"github.com/jqlgate/jqlgate/namespaces"
-	"github.com/jqlgate/jqlgate/namespaces/system"
+	"github.com/jqlgate/jqlgate/namespaces/webhook"
 	"github.com/jqlgate/jqlgate/schemas"
 )
 
 var (
-	_ system.Catalogue = (*schemas.Set)(nil)
-	_ refresher        = (*dispatcher.Dispatcher)(nil)
+	_ webhook.Catalogue = (*schemas.Set)(nil)
+	_ refresher         = (*dispatcher.Dispatcher)(nil)
 )
 
 // secretKeyFile is where the embedded mode keeps its generated master key,
@@ -160,8 +160,8 @@ func readKeyFile(path string, logger *slog.Logger) ([]byte, error) {
 // registerWebhook registers system.Webhook on mux over the subscription
 // store; cat is the trigger catalogue (the schema set) and d the
 // dispatcher, told about every subscription write.
-func registerWebhook(a *app, cfg serveConfig, mux *namespaces.Mux, cat system.Catalogue, d refresher) {
-	deps := system.WebhookDeps{Store: a.subscriptions, Catalogue: cat,
+func registerWebhook(a *app, cfg serveConfig, mux *namespaces.Mux, cat webhook.Catalogue, d refresher) {
+	deps := webhook.Deps{Store: a.subscriptions, Catalogue: cat,
 		Notifier: notifier{d, a.logger}, Policy: cfg.Webhook.Policy, MaxPerOwner: cfg.Webhook.MaxPerOwner,
 		PublicURL: cfg.Webhook.PublicURL}
 	if a.sites != nil {
@@ -170,7 +170,7 @@ func registerWebhook(a *app, cfg serveConfig, mux *namespaces.Mux, cat system.Ca
 	if a.dispatcher != nil {
 		deps.Operations = &webhookOps{deliveryQuery: a.store.query, d: a.dispatcher}
 	}
-	system.RegisterWebhook(mux, deps)
+	webhook.Register(mux, deps)
 }
 
 // refresher is the dispatcher's side of a subscription write.
@@ -186,7 +186,7 @@ type notifier struct {
 	logger *slog.Logger
 }
 
-// SubscriptionChanged implements system.Notifier.
+// SubscriptionChanged implements webhook.Notifier.
 func (n notifier) SubscriptionChanged(ctx context.Context, id string) {
 	if n.d == nil {
 		return

@@ -5,10 +5,10 @@ import (
 
 	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/dispatcher"
-	"github.com/jqlgate/jqlgate/namespaces/system"
+	"github.com/jqlgate/jqlgate/namespaces/webhook"
 )
 
-var _ system.Operations = (*webhookOps)(nil)
+var _ webhook.Operations = (*webhookOps)(nil)
 
 // webhookOps serves system.Webhook's operator intents: reads from the
 // delivery store's query side, sends through the dispatcher. The queue view
@@ -20,7 +20,7 @@ type webhookOps struct {
 	d *dispatcher.Dispatcher
 }
 
-// PendingTo implements system.Operations, naming the deliveries that have
+// PendingTo implements webhook.Operations, naming the deliveries that have
 // no attempt yet.
 func (o *webhookOps) PendingTo(ctx context.Context, subIDs []string, all bool) ([]*jqlgate.PendingDelivery, error) {
 	out, err := o.deliveryQuery.PendingTo(ctx, subIDs, all)
@@ -50,7 +50,7 @@ func (o *webhookOps) Retry(ctx context.Context, sub *jqlgate.Subscription, last 
 	return true, o.d.Resend(ctx, f, sub.ID, last.Attempt)
 }
 
-// Replay implements system.Operations.
+// Replay implements webhook.Operations.
 func (o *webhookOps) Replay(ctx context.Context, sub *jqlgate.Subscription, f *jqlgate.Fanout) (string, bool, error) {
 	id := dispatcher.DeliveryID(f.Event.ID, sub.ID)
 	last, err := o.LatestAttempt(ctx, id)
@@ -64,7 +64,7 @@ func (o *webhookOps) Replay(ctx context.Context, sub *jqlgate.Subscription, f *j
 	return id, ok, err
 }
 
-// Test implements system.Operations.
+// Test implements webhook.Operations.
 func (o *webhookOps) Test(ctx context.Context, sub *jqlgate.Subscription, ev *jqlgate.Event) (*jqlgate.Attempt, error) {
 	a := o.d.SendNow(ctx, sub, ev)
 	a.EntityID = ev.EntityID

@@ -17,7 +17,7 @@ import (
 	"github.com/jqlgate/jqlgate/dispatcher"
 	"github.com/jqlgate/jqlgate/mongodb"
 	"github.com/jqlgate/jqlgate/namespaces"
-	"github.com/jqlgate/jqlgate/namespaces/system"
+	"github.com/jqlgate/jqlgate/namespaces/webhook"
 	"github.com/jqlgate/jqlgate/test/mongotest"
 )
 
@@ -130,7 +130,7 @@ func newOpsEnvWith(t *testing.T, cfg dispatcher.Config) *opsEnv {
 		_ = store.Close(ctx)
 	})
 	mux := namespaces.NewMux()
-	system.RegisterWebhook(mux, system.WebhookDeps{Store: subs, Catalogue: opsCatalogue{}, Notifier: notifier{d, quiet},
+	webhook.Register(mux, webhook.Deps{Store: subs, Catalogue: opsCatalogue{}, Notifier: notifier{d, quiet},
 		Policy: opsLoopback, Operations: &webhookOps{deliveryQuery: mongodb.NewDeliveryQuery(db), d: d}})
 	return &opsEnv{t: t, mux: mux, d: d}
 }
@@ -145,7 +145,7 @@ func (e *opsEnv) do(p *jqlgate.Principal, intent string, fields map[string]any) 
 	if err := dec.Decode(&f); err != nil {
 		e.t.Fatal(err)
 	}
-	cmd := &jqlgate.Command{Principal: p, Fields: f, Meta: jqlgate.Meta{Namespace: system.WebhookNamespace, Schema: jqlgate.SchemaController, Intent: intent}}
+	cmd := &jqlgate.Command{Principal: p, Fields: f, Meta: jqlgate.Meta{Namespace: webhook.Namespace, Schema: jqlgate.SchemaController, Intent: intent}}
 	return e.mux.Serve(context.Background(), cmd)
 }
 
