@@ -2,25 +2,22 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"net/netip"
 	"os"
-	"slices"
-	"sync"
-	"sync/atomic"
+	"strconv"
+	"strings"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/jqlgate/jqlgate/bench"
 
 	"github.com/jqlgate/jqlgate"
-	"github.com/jqlgate/jqlgate/dispatcher"
 )
+
+// This file holds the flags of jqlgate bench; the benchmarks are in bench/.
 
 // benchOptions are the settings of jqlgate bench.
 var benchOptions = []option{
@@ -36,20 +33,13 @@ var benchOptions = []option{
 
 func init() { benchOptions = append(benchOptions, httpBenchOptions...) }
 
-type benchConfig struct {
-	events, subs, publishers, workers int
-	rate                              float64
-	uri, sync                         string
-	timeout                           time.Duration
-}
-
-func parseBenchConfig(s *optionSet) (benchConfig, error) {
-	c := benchConfig{uri: s.str("mongodb-uri"), sync: s.str("embedded-sync")}
-	if c.sync != "full" && c.sync != "normal" {
-		return c, fmt.Errorf("--embedded-sync: %q is not full or normal", c.sync)
+func parseBenchConfig(s *optionSet) (bench.Config, error) {
+	c := bench.Config{URI: s.str("mongodb-uri"), Sync: s.str("embedded-sync")}
+	if c.Sync != "full" && c.Sync != "normal" {
+		return c, fmt.Errorf("--embedded-sync: %q is not full or normal", c.Sync)
 	}
 	var err error
-	for name, p := range map[string]*int{"events": &c.events, "subscriptions": &c.subs, "publishers": &c.publishers, "workers": &c.workers} {
+	for name, p := range map[string]*int{"events": &c.Events, "subscriptions": &c.Subs, "publishers": &c.Publishers, "workers": &c.Workers} {
 		if *p, err = s.int(name); err != nil {
 			return c, err
 		}
@@ -57,10 +47,10 @@ func parseBenchConfig(s *optionSet) (benchConfig, error) {
 			return c, fmt.Errorf("--%s: must be at least 1", name)
 		}
 	}
-	if c.rate, err = s.float("rate"); err != nil {
+	if c.Rate, err = s.float("rate"); err != nil {
 		return c, err
 	}
-	c.timeout, err = s.duration("timeout")
+	c.Timeout, err = s.duration("timeout")
 	return c, err
 }
 
@@ -78,7 +68,10 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 		if err != nil {
 			return err
 		}
-		return runGrowBench(ctx, gc, env, stdout, stderr)
+		if gc.Exe, err = os.Executable(); err != nil {
+			return err
+		}
+		return bench.RunGrow(ctx, gc, env, stdout, stderr)
 	}
 	if h, err := opts.bool("http"); err != nil {
 		return err
@@ -87,17 +80,18 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 		if err != nil {
 			return err
 		}
-		return runHTTPBench(ctx, hc, env, stdout, stderr)
+		if hc.Exe, err = os.Executable(); err != nil {
+			return err
+		}
+		return bench.RunHTTP(ctx, hc, env, stdout, stderr)
 	}
-	if cfg.subs == 0 {
-		return errors.New("--subscriptions 0 (ingest only) needs --http")
-	}
-	db, cleanup, err := openBenchStore(ctx, cfg.uri, cfg.sync)
+	db, cleanup, err := openBenchStore(ctx, cfg.URI, cfg.Sync)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	return benchRun(ctx, cfg, db, stdout)
+	return bench.Run(ctx, cfg, bench.Store{Deliveries: db.deliveries, AddOwner: db.auth.CreateClient,
+		Owners: &ownerResolver{store: db.auth}, Where: db.where, Version: version}, stdout)
 }
 
 // openBenchStore opens the store and a fresh database in it (a temporary
@@ -125,185 +119,78 @@ func openBenchStore(ctx context.Context, uri, sync string) (*backend, func(), er
 	}, nil
 }
 
-// benchReceiver counts deliveries and their latency from publish.
-type benchReceiver struct {
-	sent      sync.Map // event id → time.Time the publisher started
-	mu        sync.Mutex
-	latencies []time.Duration
-	delivered atomic.Int64
-	last      atomic.Int64 // unix nanos of the latest receipt
+// httpBenchOptions are the options only jqlgate bench --http reads.
+var httpBenchOptions = []option{
+	{flag: "http", def: "false", isBool: true, usage: "measure what a client sees: OAuth2 token, subscribe through /jql, concurrent profile.Customer creates over HTTP, deliveries counted at a real receiver"},
+	{flag: "url", def: "", usage: "with --http: the server to target (needs --client-id and --client-secret); empty starts serve as a child process on a temporary data dir"},
+	{flag: "client-id", env: "JQLGATE_BENCH_CLIENT_ID", def: "", usage: "with --url: OAuth2 client allowed profile.Customer:create and :retrieve, system.Webhook:* and system.Webhook:privateTargets"},
+	{flag: "client-secret", env: "JQLGATE_BENCH_CLIENT_SECRET", def: "", usage: "with --url: that client's secret", secret: true},
+	{flag: "receiver-host", def: "127.0.0.1", usage: "with --http: loopback address the bench's receiver listens on (the server must be allowed to reach it)"},
+	{flag: "verify-every", def: "10", usage: "with --http: verify the signature of every n-th delivery (1 verifies all)"},
+	{flag: "cpuprofile", def: "", usage: "with --http and no --url: write a CPU profile of serve, taken over the first --profile-seconds of the creates, to this file"},
+	{flag: "profile-seconds", def: "10", usage: "length of the --cpuprofile profile in seconds"},
 }
 
-func (b *benchReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var p struct{ ID string }
-	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+func parseHTTPBenchConfig(s *optionSet, base bench.Config) (bench.HTTPConfig, error) {
+	c := bench.HTTPConfig{Config: base, URL: strings.TrimRight(s.str("url"), "/"), ClientID: s.str("client-id"),
+		ClientSecret: s.str("client-secret"), ReceiverHost: s.str("receiver-host"), CPUProfile: s.str("cpuprofile")}
+	var err error
+	if c.VerifyEvery, err = s.int("verify-every"); err != nil {
+		return c, err
 	}
-	now := time.Now()
-	if t, ok := b.sent.Load(p.ID); ok {
-		b.mu.Lock()
-		b.latencies = append(b.latencies, now.Sub(t.(time.Time)))
-		b.mu.Unlock()
+	if c.ProfileSeconds, err = s.int("profile-seconds"); err != nil {
+		return c, err
 	}
-	b.delivered.Add(1)
-	b.last.Store(now.UnixNano())
+	switch {
+	case c.VerifyEvery < 1:
+		return c, errors.New("--verify-every: must be at least 1")
+	case c.ProfileSeconds < 1:
+		return c, errors.New("--profile-seconds: must be at least 1")
+	case c.URL != "" && (c.ClientID == "" || c.ClientSecret == ""):
+		return c, errors.New("--url needs --client-id and --client-secret")
+	case c.URL != "" && c.CPUProfile != "":
+		return c, errors.New("--cpuprofile profiles the serve the bench starts; with --url, use that server's --pprof")
+	}
+	if ip := net.ParseIP(c.ReceiverHost); ip == nil || !ip.IsLoopback() {
+		return c, fmt.Errorf("--receiver-host: %q is not a loopback address", c.ReceiverHost)
+	}
+	return c, nil
 }
 
-// benchSource is a fixed set of subscriptions.
-type benchSource []*jqlgate.Subscription
+// growOptions are the options of jqlgate bench --grow.
+var growOptions = []option{
+	{flag: "grow", def: "", usage: "comma-separated store sizes (customers, such as 10000,100000,1000000): grow a serve's store through /jql to each size in turn and time reads, restarts, memory and ingest there"},
+	{flag: "grow-dir", def: "", usage: "with --grow: the data dir to grow (kept, so a later run goes on from its size); empty uses a temporary one"},
+	{flag: "samples", def: "30", usage: "with --grow: how many times each read is timed"},
+	{flag: "grow-subscriptions", def: "1", usage: "with --grow: how many subscriptions receive each create (10 grows ten attempts per customer: 1,000,000 customers make 10,000,000 attempts)"},
+}
 
-func (s benchSource) ListEnabled(context.Context) ([]*jqlgate.Subscription, error) { return s, nil }
-func (s benchSource) Version(context.Context) (int64, error)                       { return 1, nil }
-func (s benchSource) Get(_ context.Context, id string) (*jqlgate.Subscription, error) {
-	for _, sub := range s {
-		if sub.ID == id {
-			return sub, nil
+func init() { benchOptions = append(benchOptions, growOptions...) }
+
+func parseGrowConfig(s *optionSet, base bench.Config) (bench.GrowConfig, error) {
+	c := bench.GrowConfig{Config: base, Dir: s.str("grow-dir")}
+	for _, f := range strings.Split(s.str("grow"), ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("--grow: %q is not a positive size", f)
 		}
-	}
-	return nil, jqlgate.Errorf(jqlgate.ENOTFOUND, "no subscription %s", id)
-}
-
-// benchOwner is the client that owns the bench subscriptions, so every
-// fan-out goes through the owner check as in serve.
-const benchOwner = "cl_bench"
-
-func benchSubscriptions(n int, url string) benchSource {
-	subs := make(benchSource, n)
-	for i := range subs {
-		subs[i] = &jqlgate.Subscription{ID: fmt.Sprintf("sub_bench%d", i), Owner: jqlgate.PrincipalClient + ":" + benchOwner,
-			Trigger: "*", WebhookURL: fmt.Sprintf("%s/s/%d", url, i),
-			Method: "POST", ContentType: "application/json", IncludeEntity: true, Enabled: true, MaxInFlight: 64,
-			Secrets: []jqlgate.Secret{{Value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}, UpdatedAt: time.Now()}
-	}
-	return subs
-}
-
-// benchRun starts a receiver and a dispatcher on db, publishes, waits for
-// every delivery and prints the figures.
-func benchRun(ctx context.Context, cfg benchConfig, db *backend, out io.Writer) error {
-	recv := &benchReceiver{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: recv, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-
-	store := db.deliveries
-	owners := db.auth
-	now := time.Now().UTC()
-	if err := owners.CreateClient(ctx, &jqlgate.Client{ID: benchOwner, Name: "bench", Permissions: []string{"*"}, CreatedAt: now, UpdatedAt: now}); err != nil {
-		return err
-	}
-	d := dispatcher.New(dispatcher.Config{
-		Store: store, Source: benchSubscriptions(cfg.subs, "http://"+ln.Addr().String()), Node: "bench",
-		Owners:  &ownerResolver{store: owners},
-		Policy:  jqlgate.AddrPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
-		Workers: cfg.workers, Version: version, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err := d.Start(ctx); err != nil {
-		return err
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		_ = d.Close(cctx)
-		_ = store.Close(cctx)
-	}()
-	fmt.Fprintf(out, "bench: %d events × %d subscriptions, %d publishers, rate %s, store %s\n",
-		cfg.events, cfg.subs, cfg.publishers, rateString(cfg.rate), db.where)
-	return measure(ctx, cfg, d, recv, out)
-}
-
-func rateString(r float64) string {
-	if r <= 0 {
-		return "unlimited"
-	}
-	return fmt.Sprintf("%.0f/s", r)
-}
-
-// measure publishes cfg.events, reports progress every second, and prints
-// throughput and latency once every delivery arrived.
-func measure(ctx context.Context, cfg benchConfig, d *dispatcher.Dispatcher, recv *benchReceiver, out io.Writer) error {
-	want := int64(cfg.events) * int64(cfg.subs)
-	var accepted atomic.Int64
-	start := time.Now()
-	pubDone := make(chan time.Duration, 1)
-	pubErr := make(chan error, cfg.publishers)
-	go func() {
-		publishAll(ctx, cfg, d, recv, &accepted, pubErr)
-		pubDone <- time.Since(start)
-	}()
-	ticker := time.NewTicker(time.Second)
-	defer ticker.Stop()
-	deadline := time.After(cfg.timeout)
-	var pubTime time.Duration
-	for recv.delivered.Load() < want || pubTime == 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case err := <-pubErr:
-			return fmt.Errorf("publish: %w", err)
-		case pubTime = <-pubDone:
-		case <-deadline:
-			return fmt.Errorf("timed out after %s: %d of %d deliveries arrived", cfg.timeout, recv.delivered.Load(), want)
-		case <-ticker.C:
-			fmt.Fprintf(out, "  %5.1fs accepted %d/%d delivered %d/%d\n", time.Since(start).Seconds(), accepted.Load(), cfg.events, recv.delivered.Load(), want)
+		if len(c.Sizes) > 0 && n <= c.Sizes[len(c.Sizes)-1] {
+			return c, errors.New("--grow: sizes must increase")
 		}
+		c.Sizes = append(c.Sizes, n)
 	}
-	total := time.Unix(0, recv.last.Load()).Sub(start)
-	recv.mu.Lock()
-	p := percentiles(recv.latencies, 0.50, 0.90, 0.99)
-	recv.mu.Unlock()
-	fmt.Fprintf(out, "accepted:  %d events in %s = %.0f events/s\n", cfg.events, pubTime.Round(time.Millisecond), float64(cfg.events)/pubTime.Seconds())
-	fmt.Fprintf(out, "delivered: %d deliveries in %s = %.0f deliveries/s\n", want, total.Round(time.Millisecond), float64(want)/total.Seconds())
-	fmt.Fprintf(out, "latency (publish to receipt): p50 %s  p90 %s  p99 %s\n", p[0], p[1], p[2])
-	return nil
-}
-
-// publishAll publishes cfg.events from cfg.publishers goroutines, paced
-// by cfg.rate when set, recording each event's start time in recv.
-func publishAll(ctx context.Context, cfg benchConfig, d *dispatcher.Dispatcher, recv *benchReceiver, accepted *atomic.Int64, errs chan<- error) {
-	var lim *rate.Limiter
-	if cfg.rate > 0 {
-		lim = rate.NewLimiter(rate.Limit(cfg.rate), 1)
+	var err error
+	if c.Samples, err = s.int("samples"); err != nil {
+		return c, err
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range cfg.publishers {
-		wg.Go(func() {
-			for next.Add(1) <= int64(cfg.events) {
-				if lim != nil && lim.Wait(ctx) != nil {
-					return
-				}
-				ev := &jqlgate.Event{ID: jqlgate.NewID("evt"), Type: "bench.Item:create", EntityID: "item",
-					Data: map[string]any{"id": "item", "n": 1}}
-				recv.sent.Store(ev.ID, time.Now())
-				if err := d.Publish(ctx, ev); err != nil {
-					if !errors.Is(err, context.Canceled) {
-						errs <- err
-					}
-					return
-				}
-				accepted.Add(1)
-			}
-		})
+	if c.Samples < 1 {
+		return c, errors.New("--samples: must be at least 1")
 	}
-	wg.Wait()
-}
-
-// percentiles returns the given quantiles of ds, rounded for display.
-func percentiles(ds []time.Duration, qs ...float64) []time.Duration {
-	out := make([]time.Duration, len(qs))
-	if len(ds) == 0 {
-		return out
+	if c.Subscriptions, err = s.int("grow-subscriptions"); err != nil {
+		return c, err
 	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	for i, q := range qs {
-		out[i] = s[min(len(s)-1, int(q*float64(len(s))))].Round(10 * time.Microsecond)
+	if c.Subscriptions < 1 || c.Subscriptions > 100 {
+		return c, errors.New("--grow-subscriptions: between 1 and 100")
 	}
-	return out
+	return c, nil
 }

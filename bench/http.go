@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,56 +26,35 @@ import (
 	"github.com/jqlgate/jqlgate/webhook"
 )
 
-// httpBenchOptions are the options only jqlgate bench --http reads.
-var httpBenchOptions = []option{
-	{flag: "http", def: "false", isBool: true, usage: "measure what a client sees: OAuth2 token, subscribe through /jql, concurrent profile.Customer creates over HTTP, deliveries counted at a real receiver"},
-	{flag: "url", def: "", usage: "with --http: the server to target (needs --client-id and --client-secret); empty starts serve as a child process on a temporary data dir"},
-	{flag: "client-id", env: "JQLGATE_BENCH_CLIENT_ID", def: "", usage: "with --url: OAuth2 client allowed profile.Customer:create and :retrieve, system.Webhook:* and system.Webhook:privateTargets"},
-	{flag: "client-secret", env: "JQLGATE_BENCH_CLIENT_SECRET", def: "", usage: "with --url: that client's secret", secret: true},
-	{flag: "receiver-host", def: "127.0.0.1", usage: "with --http: loopback address the bench's receiver listens on (the server must be allowed to reach it)"},
-	{flag: "verify-every", def: "10", usage: "with --http: verify the signature of every n-th delivery (1 verifies all)"},
-	{flag: "cpuprofile", def: "", usage: "with --http and no --url: write a CPU profile of serve, taken over the first --profile-seconds of the creates, to this file"},
-	{flag: "profile-seconds", def: "10", usage: "length of the --cpuprofile profile in seconds"},
+// HTTPConfig is what RunHTTP takes beside Config.
+type HTTPConfig struct {
+	Config
+	// URL is the server to target; empty starts serve as a child process
+	// on a temporary data dir.
+	URL string
+	// ClientID and ClientSecret are a client of URL's allowed
+	// profile.Customer:create and :retrieve, system.Webhook:* and
+	// system.Webhook:privateTargets.
+	ClientID, ClientSecret string
+	// ReceiverHost is the loopback address the receiver listens on.
+	ReceiverHost string
+	// CPUProfile, without URL, is where to write a CPU profile of serve
+	// taken over the first ProfileSeconds of the creates.
+	CPUProfile     string
+	ProfileSeconds int
+	// VerifyEvery verifies the signature of every n-th delivery.
+	VerifyEvery int
+	// Exe is the jqlgate binary to run serve from.
+	Exe string
 }
 
-type httpBenchConfig struct {
-	benchConfig
-	url, clientID, clientSecret, receiverHost, cpuprofile string
-	verifyEvery, profileSeconds                           int
-}
-
-func parseHTTPBenchConfig(s *optionSet, base benchConfig) (httpBenchConfig, error) {
-	c := httpBenchConfig{benchConfig: base, url: strings.TrimRight(s.str("url"), "/"), clientID: s.str("client-id"),
-		clientSecret: s.str("client-secret"), receiverHost: s.str("receiver-host"), cpuprofile: s.str("cpuprofile")}
-	var err error
-	if c.verifyEvery, err = s.int("verify-every"); err != nil {
-		return c, err
-	}
-	if c.profileSeconds, err = s.int("profile-seconds"); err != nil {
-		return c, err
-	}
-	switch {
-	case c.verifyEvery < 1:
-		return c, errors.New("--verify-every: must be at least 1")
-	case c.profileSeconds < 1:
-		return c, errors.New("--profile-seconds: must be at least 1")
-	case c.url != "" && (c.clientID == "" || c.clientSecret == ""):
-		return c, errors.New("--url needs --client-id and --client-secret")
-	case c.url != "" && c.cpuprofile != "":
-		return c, errors.New("--cpuprofile profiles the serve the bench starts; with --url, use that server's --pprof")
-	}
-	if ip := net.ParseIP(c.receiverHost); ip == nil || !ip.IsLoopback() {
-		return c, fmt.Errorf("--receiver-host: %q is not a loopback address", c.receiverHost)
-	}
-	return c, nil
-}
-
-// runHTTPBench runs the client-side benchmark against cfg.url or a child
-// serve process.
-func runHTTPBench(ctx context.Context, cfg httpBenchConfig, env func(string) string, stdout, stderr io.Writer) error {
+// RunHTTP runs the client-side benchmark against cfg.URL or a child serve
+// process: OAuth2 token, subscribe through /jql, concurrent
+// profile.Customer creates, deliveries counted at a real receiver.
+func RunHTTP(ctx context.Context, cfg HTTPConfig, env func(string) string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	target := cfg.url
+	target := cfg.URL
 	if target == "" {
 		child, err := startBenchServe(ctx, cfg, env, stderr)
 		if err != nil {
@@ -84,9 +62,9 @@ func runHTTPBench(ctx context.Context, cfg httpBenchConfig, env func(string) str
 		}
 		defer child.stop()
 		target = child.url
-		cfg.clientID, cfg.clientSecret = child.clientID, child.clientSecret
-		if cfg.cpuprofile != "" {
-			go child.profile(ctx, cfg.cpuprofile, cfg.profileSeconds, stderr)
+		cfg.ClientID, cfg.ClientSecret = child.clientID, child.clientSecret
+		if cfg.CPUProfile != "" {
+			go child.profile(ctx, cfg.CPUProfile, cfg.ProfileSeconds, stderr)
 			defer child.waitProfile()
 		}
 	}
@@ -112,23 +90,23 @@ type benchChild struct {
 // dir, removed when it stops: embedded store unless MONGODB_URI is set,
 // rate limit off, loopback receivers allowed, a bootstrap client for the
 // bench.
-func startBenchServe(ctx context.Context, cfg httpBenchConfig, env func(string) string, stderr io.Writer) (*benchChild, error) {
+func startBenchServe(ctx context.Context, cfg HTTPConfig, env func(string) string, stderr io.Writer) (*benchChild, error) {
 	dir, err := os.MkdirTemp("", "jqlgate-bench-")
 	if err != nil {
 		return nil, err
 	}
 	c := &benchChild{dir: dir, removeDir: true, clientID: "bench", clientSecret: randomHex(24), dropDB: func() {}}
-	if cfg.uri != "" {
+	if cfg.URI != "" {
 		db := "bench_" + randomHex(8)
-		c.env = []string{"MONGODB_URI=" + cfg.uri, "JQLGATE_DATABASE=" + db, "JQLGATE_SECRET_KEY=" + benchSecretKey()}
-		c.dropDB = func() { dropBenchDatabase(cfg.uri, db) }
+		c.env = []string{"MONGODB_URI=" + cfg.URI, "JQLGATE_DATABASE=" + db, "JQLGATE_SECRET_KEY=" + benchSecretKey()}
+		c.dropDB = func() { dropBenchDatabase(cfg.URI, db) }
 	}
-	if cfg.cpuprofile != "" {
+	if cfg.CPUProfile != "" {
 		if c.pprofAddr, err = freeLoopbackAddr(); err != nil {
 			return nil, err
 		}
 	}
-	if err := c.start(ctx, cfg.benchConfig, env, stderr); err != nil {
+	if err := c.start(ctx, cfg.Exe, cfg.Config, env, stderr); err != nil {
 		c.stop()
 		return nil, err
 	}
@@ -136,11 +114,7 @@ func startBenchServe(ctx context.Context, cfg httpBenchConfig, env func(string) 
 }
 
 // start runs serve on c.dir and waits until it logs that it is ready.
-func (c *benchChild) start(ctx context.Context, cfg benchConfig, env func(string) string, stderr io.Writer) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
+func (c *benchChild) start(ctx context.Context, exe string, cfg Config, env func(string) string, stderr io.Writer) error {
 	addr := c.addr
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -148,7 +122,7 @@ func (c *benchChild) start(ctx context.Context, cfg benchConfig, env func(string
 	c.done, c.profiled = make(chan error, 1), make(chan struct{})
 	close(c.profiled)
 	args := []string{"serve", "--addr", addr, "--data-dir", c.dir, "--rate-limit", "-1",
-		"--webhook-allow-cidrs", "127.0.0.0/8", "--log-level", "info", "--dispatcher-workers", fmt.Sprint(cfg.workers), "--embedded-sync", cfg.sync}
+		"--webhook-allow-cidrs", "127.0.0.0/8", "--log-level", "info", "--dispatcher-workers", fmt.Sprint(cfg.Workers), "--embedded-sync", cfg.Sync}
 	if c.pprofAddr != "" {
 		args = append(args, "--pprof", c.pprofAddr)
 	}
@@ -390,32 +364,32 @@ func (c *jqlClient) callWith(ctx context.Context, namespace, schema, intent stri
 	return &a, nil
 }
 
-// httpBench subscribes cfg.subs receivers at target, sends cfg.events
-// creates from cfg.publishers goroutines (paced by cfg.rate when set) and
+// httpBench subscribes cfg.Subs receivers at target, sends cfg.Events
+// creates from cfg.Publishers goroutines (paced by cfg.Rate when set) and
 // prints what the client saw.
-func httpBench(ctx context.Context, cfg httpBenchConfig, target string, out io.Writer) error {
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.receiverHost, "0"))
+func httpBench(ctx context.Context, cfg HTTPConfig, target string, out io.Writer) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ReceiverHost, "0"))
 	if err != nil {
 		return err
 	}
-	recv := &httpReceiver{verifyEvery: int64(cfg.verifyEvery), secrets: map[string]string{}, seen: map[string]struct{}{}}
+	recv := &httpReceiver{verifyEvery: int64(cfg.VerifyEvery), secrets: map[string]string{}, seen: map[string]struct{}{}}
 	srv := &http.Server{Handler: recv, ReadHeaderTimeout: 10 * time.Second}
 	defer srv.Close()
 
-	cc := clientcredentials.Config{ClientID: cfg.clientID, ClientSecret: cfg.clientSecret, TokenURL: target + "/oauth2/token",
+	cc := clientcredentials.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenURL: target + "/oauth2/token",
 		Scopes: []string{"profile.Customer:create", "profile.Customer:retrieve", "system.Webhook:*", "system.Webhook:privateTargets"}}
 	tok, err := cc.Token(ctx)
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
-	tr := &http.Transport{MaxIdleConns: cfg.publishers * 2, MaxIdleConnsPerHost: cfg.publishers * 2, IdleConnTimeout: time.Minute}
+	tr := &http.Transport{MaxIdleConns: cfg.Publishers * 2, MaxIdleConnsPerHost: cfg.Publishers * 2, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
 	c := &jqlClient{url: target, token: tok.AccessToken, hc: &http.Client{Transport: tr, Timeout: time.Minute}}
 
 	run := randomHex(4)
 	base := "http://" + ln.Addr().String()
 	var subIDs []string
-	for i := range cfg.subs {
+	for i := range cfg.Subs {
 		path := fmt.Sprintf("/r%s/%d", run, i)
 		a, err := c.call(ctx, "system.Webhook", "controller", "subscribeToWebhook", map[string]any{
 			"prefix": "Bench", "trigger": "profile.Customer:create", "webhookUrl": base + path})
@@ -439,28 +413,28 @@ func httpBench(ctx context.Context, cfg httpBenchConfig, target string, out io.W
 	}()
 
 	fmt.Fprintf(out, "bench --http: %d creates × %d subscriptions, %d concurrent, rate %s, server %s\n",
-		cfg.events, cfg.subs, cfg.publishers, rateString(cfg.rate), target)
-	want := int64(cfg.events) * int64(cfg.subs)
+		cfg.Events, cfg.Subs, cfg.Publishers, rateString(cfg.Rate), target)
+	want := int64(cfg.Events) * int64(cfg.Subs)
 	var created atomic.Int64
 	var reqMu sync.Mutex
 	var reqLat []time.Duration
 	start := time.Now()
 	sendDone := make(chan time.Duration, 1)
-	sendErr := make(chan error, cfg.publishers)
+	sendErr := make(chan error, cfg.Publishers)
 	go func() {
 		var lim *rate.Limiter
-		if cfg.rate > 0 {
-			lim = rate.NewLimiter(rate.Limit(cfg.rate), 1)
+		if cfg.Rate > 0 {
+			lim = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
 		}
 		var next atomic.Int64
 		var wg sync.WaitGroup
-		for range cfg.publishers {
+		for range cfg.Publishers {
 			wg.Go(func() {
 				var mine []time.Duration
 				defer func() { reqMu.Lock(); reqLat = append(reqLat, mine...); reqMu.Unlock() }()
 				for {
 					n := next.Add(1)
-					if n > int64(cfg.events) {
+					if n > int64(cfg.Events) {
 						return
 					}
 					if lim != nil && lim.Wait(ctx) != nil {
@@ -485,7 +459,7 @@ func httpBench(ctx context.Context, cfg httpBenchConfig, target string, out io.W
 	}()
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
-	deadline := time.After(cfg.timeout)
+	deadline := time.After(cfg.Timeout)
 	var sendTime time.Duration
 	for recv.unique.Load() < want || sendTime == 0 {
 		select {
@@ -495,9 +469,9 @@ func httpBench(ctx context.Context, cfg httpBenchConfig, target string, out io.W
 			return fmt.Errorf("create: %w", err)
 		case sendTime = <-sendDone:
 		case <-deadline:
-			return fmt.Errorf("timed out after %s: %d of %d creates, %d of %d deliveries", cfg.timeout, created.Load(), cfg.events, recv.unique.Load(), want)
+			return fmt.Errorf("timed out after %s: %d of %d creates, %d of %d deliveries", cfg.Timeout, created.Load(), cfg.Events, recv.unique.Load(), want)
 		case <-ticker.C:
-			fmt.Fprintf(out, "  %5.1fs created %d/%d delivered %d/%d\n", time.Since(start).Seconds(), created.Load(), cfg.events, recv.unique.Load(), want)
+			fmt.Fprintf(out, "  %5.1fs created %d/%d delivered %d/%d\n", time.Since(start).Seconds(), created.Load(), cfg.Events, recv.unique.Load(), want)
 		}
 	}
 	// Late duplicates (a retry of a delivery whose answer was lost) would
@@ -509,7 +483,7 @@ func httpBench(ctx context.Context, cfg httpBenchConfig, target string, out io.W
 	reqMu.Lock()
 	q := percentiles(reqLat, 0.50, 0.99)
 	reqMu.Unlock()
-	fmt.Fprintf(out, "creates:    %d in %s = %.0f creates/s (request p50 %s p99 %s)\n", cfg.events, sendTime.Round(time.Millisecond), float64(cfg.events)/sendTime.Seconds(), q[0], q[1])
+	fmt.Fprintf(out, "creates:    %d in %s = %.0f creates/s (request p50 %s p99 %s)\n", cfg.Events, sendTime.Round(time.Millisecond), float64(cfg.Events)/sendTime.Seconds(), q[0], q[1])
 	if want == 0 {
 		fmt.Fprintln(out, "deliveries: none (no subscriptions: ingest only)")
 	} else {

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -21,50 +21,19 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 )
 
-// growOptions are the options of jqlgate bench --grow.
-var growOptions = []option{
-	{flag: "grow", def: "", usage: "comma-separated store sizes (customers, such as 10000,100000,1000000): grow a serve's store through /jql to each size in turn and time reads, restarts, memory and ingest there"},
-	{flag: "grow-dir", def: "", usage: "with --grow: the data dir to grow (kept, so a later run goes on from its size); empty uses a temporary one"},
-	{flag: "samples", def: "30", usage: "with --grow: how many times each read is timed"},
-	{flag: "grow-subscriptions", def: "1", usage: "with --grow: how many subscriptions receive each create (10 grows ten attempts per customer: 1,000,000 customers make 10,000,000 attempts)"},
-}
-
-func init() { benchOptions = append(benchOptions, growOptions...) }
-
-type growConfig struct {
-	benchConfig
-	sizes   []int
-	dir     string
-	samples int
-	subs    int
-}
-
-func parseGrowConfig(s *optionSet, base benchConfig) (growConfig, error) {
-	c := growConfig{benchConfig: base, dir: s.str("grow-dir")}
-	for _, f := range strings.Split(s.str("grow"), ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			return c, fmt.Errorf("--grow: %q is not a positive size", f)
-		}
-		if len(c.sizes) > 0 && n <= c.sizes[len(c.sizes)-1] {
-			return c, errors.New("--grow: sizes must increase")
-		}
-		c.sizes = append(c.sizes, n)
-	}
-	var err error
-	if c.samples, err = s.int("samples"); err != nil {
-		return c, err
-	}
-	if c.samples < 1 {
-		return c, errors.New("--samples: must be at least 1")
-	}
-	if c.subs, err = s.int("grow-subscriptions"); err != nil {
-		return c, err
-	}
-	if c.subs < 1 || c.subs > 100 {
-		return c, errors.New("--grow-subscriptions: between 1 and 100")
-	}
-	return c, nil
+// GrowConfig is what RunGrow takes beside Config.
+type GrowConfig struct {
+	Config
+	// Sizes are the store sizes (customers) to grow to in turn.
+	Sizes []int
+	// Dir is the data dir to grow (kept); empty uses a temporary one.
+	Dir string
+	// Samples is how many times each read is timed.
+	Samples int
+	// Subscriptions is how many subscriptions receive each create.
+	Subscriptions int
+	// Exe is the jqlgate binary to run serve from.
+	Exe string
 }
 
 // growRow is what one size measured.
@@ -82,11 +51,11 @@ type growRead struct {
 	p50, p90 time.Duration
 }
 
-// runGrowBench grows a serve's store to each size through /jql (one
+// RunGrow grows a serve's store to each size through /jql (one
 // subscription to a local receiver, so each create is also an event, a
 // delivery and an attempt) and measures it there.
-func runGrowBench(ctx context.Context, cfg growConfig, env func(string) string, stdout, stderr io.Writer) error {
-	dir := cfg.dir
+func RunGrow(ctx context.Context, cfg GrowConfig, env func(string) string, stdout, stderr io.Writer) error {
+	dir := cfg.Dir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "jqlgate-grow-")
 		if err != nil {
@@ -100,10 +69,10 @@ func runGrowBench(ctx context.Context, cfg growConfig, env func(string) string, 
 		return err
 	}
 	child := &benchChild{dir: dir, addr: addr, clientID: "bench", clientSecret: "bench-grow-secret-" + strings.Repeat("x", 16), dropDB: func() {}}
-	if cfg.uri != "" {
+	if cfg.URI != "" {
 		return errors.New("--grow measures the embedded store; leave MONGODB_URI empty")
 	}
-	if err := child.start(ctx, cfg.benchConfig, env, stderr); err != nil {
+	if err := child.start(ctx, cfg.Exe, cfg.Config, env, stderr); err != nil {
 		return err
 	}
 	defer child.stop()
@@ -116,7 +85,7 @@ func runGrowBench(ctx context.Context, cfg growConfig, env func(string) string, 
 	}
 	defer g.srv.Close()
 	var rows []growRow
-	for _, size := range cfg.sizes {
+	for _, size := range cfg.Sizes {
 		row, err := g.measure(ctx, size, env, stderr)
 		if err != nil {
 			return err
@@ -129,7 +98,7 @@ func runGrowBench(ctx context.Context, cfg growConfig, env func(string) string, 
 
 // grower is one --grow run's client side.
 type grower struct {
-	cfg   growConfig
+	cfg   GrowConfig
 	child *benchChild
 	out   io.Writer
 	c     *jqlClient
@@ -149,7 +118,7 @@ func (g *grower) connect(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
-	tr := &http.Transport{MaxIdleConns: g.cfg.publishers * 2, MaxIdleConnsPerHost: g.cfg.publishers * 2}
+	tr := &http.Transport{MaxIdleConns: g.cfg.Publishers * 2, MaxIdleConnsPerHost: g.cfg.Publishers * 2}
 	g.c = &jqlClient{url: g.child.url, token: tok.AccessToken, hc: &http.Client{Transport: tr, Timeout: 2 * time.Minute}}
 	return nil
 }
@@ -182,7 +151,7 @@ func (g *grower) listen(ctx context.Context) error {
 	go func() { _ = g.srv.Serve(ln) }()
 	// Subscribing again to the same URL finds the subscription. The first
 	// keeps the path earlier runs used.
-	for i := range g.cfg.subs {
+	for i := range g.cfg.Subscriptions {
 		path := "/grow"
 		if i > 0 {
 			path = fmt.Sprintf("/grow/%d", i)
@@ -223,7 +192,7 @@ func (g *grower) measure(ctx context.Context, size int, env func(string) string,
 			return row, err
 		}
 		fmt.Fprintf(stderr, "bench --grow: %d customers (%.0f creates/s); waiting for their deliveries\n", size, row.ingest)
-		g.drain(int64(size-have) * int64(g.cfg.subs))
+		g.drain(int64(size-have) * int64(g.cfg.Subscriptions))
 	}
 	if len(g.ids) == 0 {
 		if err := g.sample(ctx); err != nil {
@@ -236,18 +205,18 @@ func (g *grower) measure(ctx context.Context, size int, env func(string) string,
 	row.rssMB, row.idleCPU = procStats(g.child.cmd.Process.Pid, 5*time.Second)
 	row.dbMB, row.walMB = fileMB(g.child.dir, "jqlgate.db"), fileMB(g.child.dir, "jqlgate.db-wal")
 	if size > 0 {
-		row.bytesPerEvent = (row.dbMB + row.walMB) * (1 << 20) / float64(size*g.cfg.subs)
+		row.bytesPerEvent = (row.dbMB + row.walMB) * (1 << 20) / float64(size*g.cfg.Subscriptions)
 	}
 	row.stop = g.child.terminate()
 	began := time.Now()
-	if err := g.child.start(ctx, g.cfg.benchConfig, env, stderr); err != nil {
+	if err := g.child.start(ctx, g.cfg.Exe, g.cfg.Config, env, stderr); err != nil {
 		return row, err
 	}
 	row.ready = time.Since(began)
 	_ = g.child.cmd.Process.Kill()
 	<-g.child.done
 	began = time.Now()
-	if err := g.child.start(ctx, g.cfg.benchConfig, env, stderr); err != nil {
+	if err := g.child.start(ctx, g.cfg.Exe, g.cfg.Config, env, stderr); err != nil {
 		return row, err
 	}
 	row.killReady = time.Since(began)
@@ -276,9 +245,9 @@ func (g *grower) grow(ctx context.Context, have, size int) (first, all float64, 
 	next.Store(int64(have))
 	var firstDone atomic.Int64
 	began := time.Now()
-	errs := make(chan error, g.cfg.publishers)
+	errs := make(chan error, g.cfg.Publishers)
 	var wg sync.WaitGroup
-	for range g.cfg.publishers {
+	for range g.cfg.Publishers {
 		wg.Go(func() {
 			for {
 				n := int(next.Add(1))
@@ -375,7 +344,7 @@ func (g *grower) reads(ctx context.Context, size int) ([]growRead, error) {
 	var out []growRead
 	for _, r := range reads {
 		var lat []time.Duration
-		for range g.cfg.samples {
+		for range g.cfg.Samples {
 			began := time.Now()
 			if _, err := g.c.callMeta(ctx, r.ns, schemaOf(r.ns), r.in, r.meta()); err != nil {
 				return nil, fmt.Errorf("%s: %w", r.name, err)
