@@ -37,6 +37,11 @@ import (
 // the intent is dropped. Either both the record change and its events
 // exist, or neither does.
 //
+// A dead process's write may still be applied after it died (the server
+// had received it). So recovery judges an intent only once it is
+// intentSettle old, and fences an update or delete it finds not applied
+// (the record's stamp moves on, so the late write matches nothing).
+//
 // Updates and deletes read the record first (the events need it as it
 // was) and then write only if it is still that version (its "_w"), so two
 // writers of one record never interleave: in one process they take turns
@@ -53,14 +58,25 @@ const IntentCollection = "intents"
 const writeField = "_w"
 
 type intentDoc struct {
-	ID     string     `bson:"_id"`
-	Node   string     `bson:"node"`
-	Coll   string     `bson:"coll"`
-	Op     string     `bson:"op"`
-	Record string     `bson:"record"`
+	ID     string `bson:"_id"`
+	Node   string `bson:"node"`
+	Coll   string `bson:"coll"`
+	Op     string `bson:"op"`
+	Record string `bson:"record"`
+	// Prev is the record's write stamp the update or delete expects
+	// (absent when the record had none).
+	Prev   any        `bson:"prev,omitempty"`
 	Events []eventDoc `bson:"events"`
 	At     time.Time  `bson:"at"`
 }
+
+// intentSettle is how long after its intent a dead process's record write
+// may still be applied by the server (it was sent, the process is gone,
+// the server is slow): recovery judges an intent only once it is this old,
+// so a write that lands late is not taken for one that never happened.
+// Updates and deletes are also fenced (see resolveIntents); a create the
+// server applies later still than this would be left without its event.
+var intentSettle = 5 * time.Second
 
 const (
 	opInsert = "insert"
@@ -103,9 +119,10 @@ func (in *intents) lock(coll, id string) func() {
 }
 
 // begin stores the intent of a write of record id in coll with fans'
-// events and returns the intent's id (the record's new "_w").
-func (in *intents) begin(ctx context.Context, op, coll, id string, fans []*jqlgate.Fanout) (string, error) {
-	doc := intentDoc{ID: jqlgate.NewID("wri"), Coll: coll, Op: op, Record: id, At: time.Now().UTC()}
+// events and returns the intent's id (the record's new "_w"); prev is the
+// record as read before an update or delete (nil for a create).
+func (in *intents) begin(ctx context.Context, op, coll, id string, prev bson.D, fans []*jqlgate.Fanout) (string, error) {
+	doc := intentDoc{ID: jqlgate.NewID("wri"), Coll: coll, Op: op, Record: id, Prev: stampOf(prev), At: time.Now().UTC()}
 	for _, f := range fans {
 		doc.Events = append(doc.Events, toEventDoc(f))
 		doc.Node = f.Node
@@ -188,6 +205,9 @@ func (in *intents) close(ctx context.Context) error {
 // resolveIntents finishes the intents node left (see the top of this
 // file) and returns how many it found. It must run only while node has no
 // write in flight: when its process starts, or after another adopted it.
+// It first waits until the youngest intent is intentSettle old. An update
+// or delete found not to have happened is fenced: the record's stamp moves
+// on, so the write, should it arrive after all, matches nothing.
 func resolveIntents(ctx context.Context, db *mongo.Database, node string) (int, error) {
 	coll := db.Collection(IntentCollection)
 	cur, err := coll.Find(Counted(ctx), bson.D{{Key: "node", Value: node}})
@@ -198,11 +218,30 @@ func resolveIntents(ctx context.Context, db *mongo.Database, node string) (int, 
 	if err := cur.All(ctx, &docs); err != nil {
 		return 0, translate("read intents", err)
 	}
+	var youngest time.Time
+	for _, d := range docs {
+		if d.At.After(youngest) {
+			youngest = d.At
+		}
+	}
+	if wait := time.Until(youngest.Add(intentSettle)); len(docs) > 0 && wait > 0 {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 	events := db.Collection("events")
 	for _, d := range docs {
 		applied, err := intentApplied(ctx, db, &d)
 		if err != nil {
 			return 0, err
+		}
+		if !applied && d.Op != opInsert {
+			fence := bson.D{{Key: "$set", Value: bson.D{{Key: writeField, Value: "void_" + d.ID}}}}
+			if _, err := db.Collection(d.Coll).UpdateOne(Counted(ctx), stampFilter(d.Record, d.Prev), fence); err != nil {
+				return 0, translate("fence an intent's record", err)
+			}
 		}
 		if applied {
 			for _, ev := range d.Events {
@@ -238,13 +277,25 @@ func intentApplied(ctx context.Context, db *mongo.Database, d *intentDoc) (bool,
 	}
 }
 
-// versionFilter selects the record id only while its last write is still
-// that of before.
-func versionFilter(id string, before bson.D) bson.D {
-	for _, e := range before {
+// stampOf returns the write stamp of a record as read, nil if none.
+func stampOf(doc bson.D) any {
+	for _, e := range doc {
 		if e.Key == writeField {
-			return bson.D{{Key: "_id", Value: id}, {Key: writeField, Value: e.Value}}
+			return e.Value
 		}
 	}
-	return bson.D{{Key: "_id", Value: id}, {Key: writeField, Value: bson.D{{Key: "$exists", Value: false}}}}
+	return nil
+}
+
+// versionFilter selects the record id only while its last write is still
+// that of before.
+func versionFilter(id string, before bson.D) bson.D { return stampFilter(id, stampOf(before)) }
+
+// stampFilter selects the record id only while its write stamp is stamp
+// (nil: it has none).
+func stampFilter(id string, stamp any) bson.D {
+	if stamp == nil {
+		return bson.D{{Key: "_id", Value: id}, {Key: writeField, Value: bson.D{{Key: "$exists", Value: false}}}}
+	}
+	return bson.D{{Key: "_id", Value: id}, {Key: writeField, Value: stamp}}
 }

@@ -18,6 +18,7 @@ import (
 // intent; recovering its node (EventsSince) leaves the record change with
 // its event, or neither, whichever instant it died at.
 func TestIntentCrashPoints(t *testing.T) {
+	defer mongodb.SetIntentSettle(mongodb.SetIntentSettle(0))
 	ctx := context.Background()
 	const coll, node = "model_test_thing", "n1"
 	for _, op := range []string{"insert", "update", "delete"} {
@@ -83,6 +84,15 @@ func TestIntentCrashPoints(t *testing.T) {
 				}
 				if n := countIntents(t, db); n != 0 {
 					t.Errorf("intents after recovery = %d, want 0", n)
+				}
+				// The dead process's update or delete, arriving only now,
+				// matches nothing: recovery fenced the record.
+				if op != "insert" && !applied {
+					late := bson.D{{Key: "_id", Value: "thi_1"}, {Key: "_w", Value: bson.D{{Key: "$exists", Value: false}}}}
+					res, err := db.Collection(coll).UpdateOne(ctx, late, bson.D{{Key: "$set", Value: bson.D{{Key: "n", Value: int64(9)}}}})
+					if err != nil || res.MatchedCount != 0 {
+						t.Errorf("a late write of an unapplied %s matched %v (%v); want the record fenced", op, res, err)
+					}
 				}
 				// The record takes further writes.
 				if op != "delete" && gerr == nil {

@@ -41,7 +41,7 @@ func (s *RecordStore) InsertWithEvents(ctx context.Context, coll string, rec map
 		return err
 	}
 	fans = out.Fan(out.Events(nil, rec))
-	w, err := s.in.begin(ctx, opInsert, coll, id, fans)
+	w, err := s.in.begin(ctx, opInsert, coll, id, nil, fans)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (s *RecordStore) UpdateWithEvents(ctx context.Context, coll, id string, set
 		return nil, err
 	}
 	fans = out.Fan(out.Events(fromDoc(prev), after))
-	w, err := s.in.begin(ctx, opUpdate, coll, id, fans)
+	w, err := s.in.begin(ctx, opUpdate, coll, id, prev, fans)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (s *RecordStore) DeleteWithEvents(ctx context.Context, coll, id string, out
 	}
 	before = fromDoc(prev)
 	fans = out.Fan(out.Events(before, nil))
-	w, err := s.in.begin(ctx, opDelete, coll, id, fans)
+	w, err := s.in.begin(ctx, opDelete, coll, id, prev, fans)
 	if err != nil {
 		return nil, err
 	}

@@ -131,10 +131,10 @@ func TestCrashKill9MixedWritesKeepRecordsAndEvents(t *testing.T) {
 // lives on, and restarts as the same node.
 func TestCrashKill9MixedWritesMongoDB(t *testing.T) {
 	if testing.Short() {
-		t.Skip("kills serve under load 10 times")
+		t.Skip("kills serve under load 6 times")
 	}
 	uri, db, key := mongotest.URI(t), mongotest.New(t).Name(), newSecretKey(t)
-	crashMixedWrites(t, 10, func() *proc { return serveOn(t, uri, db, "node-crash", key) })
+	crashMixedWrites(t, 6, func() *proc { return serveOn(t, uri, db, "node-crash", key) })
 }
 
 // crashMixedWrites runs kills rounds of the mixed write stream against the
