@@ -64,6 +64,22 @@ func withheld(sub *jqlgate.Subscription, o *Owner) string {
 	return ""
 }
 
+// effective returns sub as its owner may use it now: one saved by a
+// principal holding PermPrivateTargets is held to public addresses once its
+// owner no longer holds that permission (o nil, an owner without a local
+// record: as it was saved).
+func effective(sub *jqlgate.Subscription, o *Owner) *jqlgate.Subscription {
+	if sub.PublicOnly || o == nil || o.Gone {
+		return sub
+	}
+	if (&jqlgate.Principal{Permissions: o.Permissions}).Has(jqlgate.PermPrivateTargets) {
+		return sub
+	}
+	held := *sub
+	held.PublicOnly = true
+	return &held
+}
+
 // ownerStates asks the Owners about every owner of subs; with no Owners
 // configured every owner is unknown.
 func (d *Dispatcher) ownerStates(ctx context.Context, subs []*jqlgate.Subscription) (map[string]*Owner, int64, error) {

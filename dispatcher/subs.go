@@ -24,7 +24,7 @@ const (
 // newTarget prepares sub for delivery, reusing prev's token source and
 // rate limiter when the subscription has not changed since prev was built.
 func (d *Dispatcher) newTarget(sub *jqlgate.Subscription, prev *target) *target {
-	if prev != nil && prev.sub.UpdatedAt.Equal(sub.UpdatedAt) && !sub.UpdatedAt.IsZero() {
+	if prev != nil && prev.sub.UpdatedAt.Equal(sub.UpdatedAt) && !sub.UpdatedAt.IsZero() && prev.sub.PublicOnly == sub.PublicOnly {
 		prev.sub = sub
 		return prev
 	}
@@ -91,7 +91,7 @@ func (d *Dispatcher) reload(ctx context.Context) error {
 			d.log.Debug("subscription withheld", "subscription", s.ID, "owner", s.Owner, "reason", why)
 			continue
 		}
-		targets[s.ID] = d.newTarget(s, d.idx.get(s.ID))
+		targets[s.ID] = d.newTarget(effective(s, owners[s.Owner]), d.idx.get(s.ID))
 	}
 	d.refreshSites(ctx)
 	for _, id := range d.idx.replace(targets, owners, version, ownersVersion) {
@@ -188,6 +188,7 @@ func (d *Dispatcher) SubscriptionChanged(ctx context.Context, id string) error {
 			return oerr
 		}
 		why = withheld(sub, o)
+		sub = effective(sub, o)
 	}
 	switch {
 	case err != nil:

@@ -209,3 +209,50 @@ func TestSecurityRevokeOperatorListsAndDisables(t *testing.T) {
 		t.Errorf("the owner sees %v, want its subscription disabled by an operator", own)
 	}
 }
+
+// Taking system.Webhook:privateTargets from a client whose webhook points
+// at a loopback receiver stops new deliveries there; its logs no longer
+// show what the private receiver answered, and it can no longer retry or
+// replay to it.
+func TestSecurityRevokePrivateTargetsStopsPrivateDeliveries(t *testing.T) {
+	dataDir, c, subID, mine, control := revokeSetup(t)
+
+	var out map[string]string
+	cli(t, dataDir, &out, "client", "update", "--id", c.ClientID, "--scope", "system.Webhook:* profile.Customer:*")
+	p := afterwards(t, dataDir, mine, control)
+	tok := p.token(c.ClientID, c.ClientSecret)
+
+	var rows []struct {
+		DeliveryID, EventID, Status, Error string
+		ResponseHidden                     bool
+		Response                           *struct {
+			Code int
+			Body string
+		}
+	}
+	p.jql(map[string]any{"__meta__": meta("system.Webhook", "controller", "getWebhookLogs", tok), "id": subID}).must(t).decode(t, &rows)
+	var done string
+	for _, r := range rows {
+		if r.Response != nil && r.Response.Code != 0 {
+			if !r.ResponseHidden || r.Response.Body != "" {
+				t.Errorf("getWebhookLogs shows the private receiver's answer to an owner without privateTargets: %+v", r)
+			}
+			done = r.DeliveryID
+		}
+	}
+	if done == "" {
+		t.Fatalf("no delivered attempt in the logs: %+v", rows)
+	}
+	a := p.jql(map[string]any{"__meta__": meta("system.Webhook", "controller", "retryDelivery", tok), "deliveryId": done})
+	if a.HTTPStatus != 403 || !strings.Contains(a.Raw, "privateTargets") {
+		t.Errorf("retryDelivery to the private receiver answered %d %s, want 403 naming privateTargets", a.HTTPStatus, a.Raw)
+	}
+	a = p.jql(map[string]any{"__meta__": meta("system.Webhook", "controller", "replayEvent", tok), "eventId": rows[len(rows)-1].EventID})
+	if a.HTTPStatus != 403 {
+		t.Errorf("replayEvent to the private receiver answered %d %s, want 403", a.HTTPStatus, a.Raw)
+	}
+	time.Sleep(time.Second)
+	if n := mine.count(); n != 1 {
+		t.Errorf("the private receiver got %d webhooks, want 1 (none after privateTargets was taken)", n)
+	}
+}

@@ -36,9 +36,12 @@ type logEntry struct {
 	Error        string        `json:"error,omitempty"`
 	// Withheld is true when the request and response bodies are left out
 	// because the caller may not read the event's records.
-	Withheld      bool      `json:"withheld,omitempty"`
-	NextAttemptAt time.Time `json:"nextAttemptAt,omitzero"`
-	CreatedAt     time.Time `json:"createdAt"`
+	Withheld bool `json:"withheld,omitempty"`
+	// ResponseHidden: the receiver is private and the caller may no
+	// longer reach private receivers (system.Webhook:privateTargets).
+	ResponseHidden bool      `json:"responseHidden,omitempty"`
+	NextAttemptAt  time.Time `json:"nextAttemptAt,omitzero"`
+	CreatedAt      time.Time `json:"createdAt"`
 }
 
 type requestView struct {
@@ -75,6 +78,15 @@ func entryOf(a *jqlgate.Attempt) *logEntry {
 		e.Response.Body, e.Response.BodyTruncated = capBody(a.ResponseBody)
 	}
 	return e
+}
+
+// hideResponse leaves out what a private receiver answered (its headers
+// and body), for an owner who may no longer reach private receivers.
+func (e *logEntry) hideResponse() {
+	e.ResponseHidden = true
+	if r := e.Response; r != nil {
+		r.Headers, r.Body, r.BodyTruncated = nil, "", false
+	}
 }
 
 // withhold leaves out of e what carries the event's records: the bodies,
@@ -204,6 +216,9 @@ func (w *webhooks) logs(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Res
 			e.rowInfo = w.rowInfo(ctx, sc, a.SubscriptionID, a.Event, a.EntityID, readable)
 			if !readable {
 				e.withhold()
+			}
+			if privateHeld(cmd, w.scopeSub(ctx, sc, a.SubscriptionID)) {
+				e.hideResponse()
 			}
 			entries = append(entries, e)
 		}

@@ -95,3 +95,22 @@ func checkEnabled(sub *jqlgate.Subscription) error {
 	return &jqlgate.Error{Code: jqlgate.ECONFLICT, Field: "id",
 		Message: "The subscription is disabled; enable it (enableWebhook) before sending to it."}
 }
+
+// privateHeld reports whether the caller, sub's owner, may no longer see
+// or act on sub's private receivers: sub was saved by a holder of
+// system.Webhook:privateTargets (its deliveries may reach addresses only
+// the address policy's allow list opens) and the caller does not hold it
+// now. The dispatcher holds such a subscription's deliveries to public
+// addresses from then on. An operator acting on another owner's webhook
+// is not held.
+func privateHeld(cmd *jqlgate.Command, sub *jqlgate.Subscription) bool {
+	return sub != nil && !sub.PublicOnly && cmd.Principal != nil && sub.Owner == cmd.Principal.Owner() &&
+		!input.CanReachPrivate(cmd.Principal)
+}
+
+// errPrivateHeld answers a send to a webhook privateHeld holds.
+func errPrivateHeld(field string) error {
+	return &jqlgate.Error{Code: jqlgate.EFORBIDDEN, Field: field,
+		Message: "This webhook was saved to reach private addresses, which takes the permission " + jqlgate.PermPrivateTargets +
+			"; you no longer hold it. Point it at a public URL (updateWebhook) or regain the permission."}
+}

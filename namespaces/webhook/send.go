@@ -96,6 +96,9 @@ func (w *webhooks) retry(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Re
 		return nil, err
 	}
 	sub, operated, err := w.operable(ctx, cmd, "id", id)
+	if err == nil && privateHeld(cmd, sub) {
+		err = errPrivateHeld("id")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -147,6 +150,9 @@ func (w *webhooks) retryOne(ctx context.Context, cmd *jqlgate.Command, id string
 		subID = last.SubscriptionID
 	}
 	sub, operated, err := w.operable(ctx, cmd, "deliveryId", subID)
+	if err == nil && privateHeld(cmd, sub) {
+		err = errPrivateHeld("deliveryId")
+	}
 	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
 		return nil, missing
 	}
@@ -238,6 +244,9 @@ func (w *webhooks) replay(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.R
 		if err != nil {
 			return nil, err
 		}
+		if privateHeld(cmd, sub) {
+			return nil, errPrivateHeld("eventId")
+		}
 		targets = append(targets, sub)
 	}
 	if len(targets) == 0 {
@@ -277,6 +286,9 @@ func (w *webhooks) test(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Res
 		return nil, err
 	}
 	sub, operated, err := w.operable(ctx, cmd, "id", id)
+	if err == nil && privateHeld(cmd, sub) {
+		err = errPrivateHeld("id")
+	}
 	if err != nil {
 		return nil, err
 	}
