@@ -308,3 +308,34 @@ func TestSecurityTrustedSiteHeadersRedacted(t *testing.T) {
 		t.Error("an answer holds the site's header value")
 	}
 }
+
+// A trusted site's stored credentials never follow a changed destination:
+// moving its baseUrl to another host needs the password again, changing
+// its tokenUrl needs the client secret again.
+func TestSecurityTrustedSiteCredentialsStayWithTheirHost(t *testing.T) {
+	s := newSiteProc(t)
+	first, second := httptest.NewServer(newReceiver()), httptest.NewServer(newReceiver())
+	defer first.Close()
+	defer second.Close()
+
+	basic := siteID(t, s.site("createTrustedSite", map[string]any{
+		"name": "Moving", "baseUrl": first.URL + "/hooks",
+		"basicAuth": map[string]any{"username": "hook", "password": "stay-pa55word"},
+	}))
+	wantError(t, s.site("updateTrustedSite", map[string]any{"id": basic, "baseUrl": second.URL + "/hooks"}), 400, "JQL:JqlException", "basicAuth.password")
+	s.site("updateTrustedSite", map[string]any{"id": basic, "baseUrl": first.URL + "/other"}).must(t)
+	s.site("updateTrustedSite", map[string]any{"id": basic, "baseUrl": second.URL + "/hooks",
+		"basicAuth": map[string]any{"username": "hook", "password": "new-pa55word"}}).must(t)
+
+	headers := siteID(t, s.site("createTrustedSite", map[string]any{
+		"name": "Keyed", "baseUrl": first.URL + "/keyed", "headers": map[string]any{"X-Api-Key": "stay-key-123"},
+	}))
+	wantError(t, s.site("updateTrustedSite", map[string]any{"id": headers, "baseUrl": second.URL + "/keyed"}), 400, "JQL:JqlException", "headers.X-Api-Key")
+
+	oauth := siteID(t, s.site("createTrustedSite", map[string]any{
+		"name": "Tokens", "baseUrl": first.URL + "/o",
+		"oauth2": map[string]any{"tokenUrl": first.URL + "/token", "clientId": "c", "clientSecret": "stay-secret-123"},
+	}))
+	wantError(t, s.site("updateTrustedSite", map[string]any{"id": oauth,
+		"oauth2": map[string]any{"tokenUrl": second.URL + "/token", "clientId": "c"}}), 400, "JQL:JqlException", "oauth2.clientSecret")
+}

@@ -2,8 +2,10 @@ package input
 
 import (
 	"net/textproto"
+	"net/url"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/schemas"
@@ -32,8 +34,17 @@ func (r *Reader) Headers(old, in map[string]string) map[string]string {
 			r.Fail("headers."+raw, "repeats header %s", name)
 			continue
 		}
-		if prev, ok := old[name]; ok && value == jqlgate.RedactedValue {
+		if value == jqlgate.RedactedValue {
+			prev, ok := old[name]
+			if !ok {
+				r.Fail("headers."+raw, "is the placeholder %s that answers show for a secret value; give the header's value", jqlgate.RedactedValue)
+				continue
+			}
 			value = prev
+			if r.Restored == nil {
+				r.Restored = map[string]bool{}
+			}
+			r.Restored[name] = true
 		}
 		out[name] = value
 	}
@@ -90,4 +101,79 @@ func (r *Reader) OAuth2(old *jqlgate.ReceiverOAuth2, in *schemas.OAuth2Input) *j
 		r.Fail("oauth2.clientSecret", "is required")
 	}
 	return o
+}
+
+// Carried is what an update keeps of a stored destination and the
+// credentials that go there, to be checked by CheckCarried.
+type Carried struct {
+	// URLField names the destination's field (webhookUrl, baseUrl).
+	URLField       string
+	OldURL, NewURL string
+	// OldToken and NewToken are the OAuth2 token URLs.
+	OldToken, NewToken string
+	BasicAuth          *jqlgate.BasicAuth
+	OAuth2             *jqlgate.ReceiverOAuth2
+	Headers            map[string]string
+	// Secret reports whether a header's value is a credential.
+	Secret func(name string) bool
+}
+
+// CheckCarried refuses to carry a stored credential to a new destination
+// without its being given again: when the destination's origin (scheme,
+// host and port) changes, a kept basic-auth password and kept secret header
+// values; when the token URL changes, a kept client secret. fields are the
+// request's. It also refuses a header restored from the placeholder that
+// is no longer secret (its sealed value would then be shown).
+func (r *Reader) CheckCarried(c Carried, fields map[string]any) {
+	moved := origin(c.OldURL) != origin(c.NewURL)
+	if moved && c.BasicAuth != nil && !givenIn(fields, "basicAuth", "password") && !r.Failed("basicAuth.password") {
+		r.Fail("basicAuth.password", "is required again: %s moves to another host, and the stored password is not sent anywhere new", c.URLField)
+	}
+	if c.OAuth2 != nil && c.OldToken != "" && c.OldToken != c.NewToken && !givenIn(fields, "oauth2", "clientSecret") && !r.Failed("oauth2.clientSecret") {
+		r.Fail("oauth2.clientSecret", "is required again: the tokenUrl changes, and the stored secret is not sent anywhere new")
+	}
+	for name := range c.Headers {
+		switch {
+		case !c.Secret(name):
+			if r.Restored[name] {
+				r.Fail("headers."+name, "keeps its sealed value only while it stays secret; give its value again to make it an ordinary header")
+			}
+		case moved && !givenHeader(fields, name):
+			r.Fail("headers."+name, "is required again: %s moves to another host, and the stored value is not sent anywhere new", c.URLField)
+		}
+	}
+}
+
+// origin is a URL's scheme, host and port, lower case.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
+// givenIn reports whether fields[obj][key] was given.
+func givenIn(fields map[string]any, obj, key string) bool {
+	m, ok := fields[obj].(map[string]any)
+	if !ok {
+		return false
+	}
+	_, ok = m[key]
+	return ok
+}
+
+// givenHeader reports whether the request gave header name a value of its
+// own (not the placeholder).
+func givenHeader(fields map[string]any, name string) bool {
+	m, ok := fields["headers"].(map[string]any)
+	if !ok {
+		return false
+	}
+	for raw, v := range m {
+		if textproto.CanonicalMIMEHeaderKey(raw) == name {
+			return v != jqlgate.RedactedValue
+		}
+	}
+	return false
 }

@@ -25,6 +25,9 @@ import (
 // (numbers arrive as json.Number) directly.
 type Reader struct {
 	Errs []jqlgate.FieldError
+	// Restored are the headers Headers gave their stored value back
+	// because the request sent the placeholder.
+	Restored map[string]bool
 }
 
 // Read decodes and validates in from a request's fields (see

@@ -222,6 +222,8 @@ func (s *sites) update(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Resu
 	}
 	oldBase, oldToken := site.BaseURL, siteTokenURL(site)
 	applySite(r, site, &in.TrustedSiteInput)
+	r.CheckCarried(input.Carried{URLField: "baseUrl", OldURL: oldBase, NewURL: site.BaseURL, OldToken: oldToken, NewToken: siteTokenURL(site),
+		BasicAuth: site.BasicAuth, OAuth2: site.OAuth2, Headers: site.Headers, Secret: func(string) bool { return true }}, cmd.Fields)
 	// Someone without PermPrivateTargets has every URL checked again, and
 	// the site then reaches public addresses only, as for subscriptions.
 	private := cmd.Principal.Has(jqlgate.PermPrivateTargets)

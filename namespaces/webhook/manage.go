@@ -152,6 +152,8 @@ func (w *webhooks) update(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.R
 	}
 	oldURL, oldToken, oldScheme := sub.WebhookURL, tokenURL(sub), sub.SignatureScheme
 	r.apply(sub, &in.WebhookFields)
+	r.CheckCarried(input.Carried{URLField: "webhookUrl", OldURL: oldURL, NewURL: sub.WebhookURL, OldToken: oldToken, NewToken: tokenURL(sub),
+		BasicAuth: sub.BasicAuth, OAuth2: sub.OAuth2, Headers: sub.Headers, Secret: sub.IsSecretHeader}, cmd.Fields)
 	if sub.SignatureScheme != oldScheme && !r.Failed("signatureScheme") {
 		r.Fail("signatureScheme", "is changed by rotateWebhookSecret, which makes a key of the new kind while the old one keeps signing for the grace period")
 	}

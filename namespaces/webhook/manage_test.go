@@ -24,7 +24,7 @@ func TestUpdateWebhook(t *testing.T) {
 		t.Errorf("dispatcher told %d times, want 2", h.notified.count(id))
 	}
 	bad := []struct{ body, field string }{
-		{`{"id":"` + id + `","webhookUrl":"http://internal.example.test/"}`, "webhookUrl"},
+		{`{"id":"` + id + `","webhookUrl":"http://internal.example.test/","basicAuth":{"username":"u2","password":"p2"}}`, "webhookUrl"},
 		{`{"id":"` + id + `","trigger":"nope:x"}`, "trigger"},
 		{`{"id":"` + id + `","prefix":""}`, "prefix"},
 		{`{"id":"` + id + `","headers":{"Authorization":"x"}}`, "headers.Authorization"},
@@ -146,4 +146,40 @@ func TestUpdateRechecksReadPermission(t *testing.T) {
 	a := h.ok(clientA, "subscribeToWebhook", subscribeWith("http://public.example.test/h", ""))["id"].(string)
 	h.fails(clientA, "updateWebhook", `{"id":"`+a+`","trigger":"fleet.Vehicle:create"}`, jqlgate.EFORBIDDEN)
 	h.fails(clientA, "updateWebhook", `{"id":"`+a+`","trigger":"*"}`, jqlgate.EFORBIDDEN)
+}
+
+// A stored credential never follows a changed destination unless it is
+// given again, and the placeholder that answers show is never stored as a
+// value.
+func TestUpdateWebhookCredentialsStayWithTheirDestination(t *testing.T) {
+	h := newHarness(t, loopback)
+	sub := h.ok(clientA, "subscribeToWebhook", subscribeWith("http://public.example.test/h",
+		`"basicAuth":{"username":"u","password":"pw-1"},"headers":{"X-Priv":"sealed-1","X-Plain":"p"},"secretHeaders":["X-Priv"]`))
+	id := sub["id"].(string)
+	bad := []struct{ body, field string }{
+		// Another host: the password and the secret header must come again.
+		{`{"id":"` + id + `","webhookUrl":"http://other.example.test/h","headers":{"X-Priv":"sealed-2","X-Plain":"p"}}`, "basicAuth.password"},
+		{`{"id":"` + id + `","webhookUrl":"http://other.example.test/h","basicAuth":{"username":"u","password":"pw-2"}}`, "headers.X-Priv"},
+		{`{"id":"` + id + `","webhookUrl":"https://public.example.test/h","basicAuth":{"username":"u","password":"pw-2"},"headers":{"X-Priv":"[redacted]","X-Plain":"p"}}`, "headers.X-Priv"},
+		// Unmarking a secret header sent as the placeholder would show it.
+		{`{"id":"` + id + `","headers":{"X-Priv":"[redacted]","X-Plain":"p"},"secretHeaders":[]}`, "headers.X-Priv"},
+		// The placeholder for a header that has no stored value.
+		{`{"id":"` + id + `","headers":{"X-New":"[redacted]"}}`, "headers.X-New"},
+	}
+	for _, b := range bad {
+		if e := h.fails(clientA, "updateWebhook", b.body, jqlgate.EINVALID); e.Field != b.field {
+			t.Errorf("update %s: error field %q (%s), want %s", b.body, e.Field, e.Message, b.field)
+		}
+	}
+	// The same host on another path keeps them; so does sending them again.
+	h.ok(clientA, "updateWebhook", `{"id":"`+id+`","webhookUrl":"http://public.example.test/other"}`)
+	h.ok(clientA, "updateWebhook", `{"id":"`+id+`","webhookUrl":"http://other.example.test/h","basicAuth":{"username":"u","password":"pw-2"},"headers":{"X-Priv":"sealed-2","X-Plain":"p"}}`)
+
+	oauth := h.ok(clientA, "subscribeToWebhook", subscribeWith("http://public.example.test/o",
+		`"oauth2":{"tokenUrl":"http://public.example.test/token","clientId":"c","clientSecret":"cs-1"}`))
+	oid := oauth["id"].(string)
+	if e := h.fails(clientA, "updateWebhook", `{"id":"`+oid+`","oauth2":{"tokenUrl":"http://other.example.test/token","clientId":"c"}}`, jqlgate.EINVALID); e.Field != "oauth2.clientSecret" {
+		t.Errorf("a new tokenUrl without the client secret: error field %q (%s), want oauth2.clientSecret", e.Field, e.Message)
+	}
+	h.ok(clientA, "updateWebhook", `{"id":"`+oid+`","oauth2":{"tokenUrl":"http://other.example.test/token","clientId":"c","clientSecret":"cs-2"}}`)
 }
