@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -355,5 +356,30 @@ func TestOpsHelpOnEveryCommandAndAction(t *testing.T) {
 	}
 	if code, _, errOut := runJqlgate(t, dir, nil, "client", "nope"); code == 0 || !strings.Contains(errOut, `unknown action "nope"`) {
 		t.Errorf("an unknown action: %d %q", code, errOut)
+	}
+}
+
+// Two holders of * removing each other at the same moment: one wins, the
+// other is refused, and someone still holds *.
+func TestLastStarHolderCannotBeRacedAway(t *testing.T) {
+	for round := range 3 {
+		dir := t.TempDir()
+		x := createClient(t, dir, "second-admin", "*")
+		p := serveWithAdmin(t, dir)
+		admin, xt := p.token(adminID, adminSecret), p.token(x.ClientID, x.ClientSecret)
+		var wg sync.WaitGroup
+		var del, narrow answer
+		wg.Go(func() { del = p.admin(admin, "system.Client", "deleteClient", map[string]any{"id": x.ClientID}) })
+		wg.Go(func() {
+			narrow = p.admin(xt, "system.Client", "updateClient", map[string]any{"id": adminID, "scope": "profile.Customer:*"})
+		})
+		wg.Wait()
+		if del.HTTPStatus == 200 && narrow.HTTPStatus == 200 {
+			t.Fatalf("round %d: both the delete and the narrowing of the last two holders of * succeeded", round)
+		}
+		if del.HTTPStatus != 200 && narrow.HTTPStatus != 200 {
+			t.Errorf("round %d: neither succeeded: %s / %s", round, del.Raw, narrow.Raw)
+		}
+		p.stop()
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jqlgate/jqlgate"
@@ -80,6 +81,9 @@ type adminKind struct {
 // admin holds the credential admin handlers.
 type admin struct {
 	kinds []*adminKind
+	// starMu makes the last-holder-of-* check and the delete or narrowing
+	// it allows one step in this process.
+	starMu sync.Mutex
 }
 
 // Register registers the credential admin intents of system.Client,
@@ -236,6 +240,10 @@ func (a *admin) delete(k *adminKind) jqlgate.HandlerFunc {
 		if self(cmd.Principal, k.kind, p.ID) {
 			return nil, &jqlgate.Error{Code: jqlgate.ECONFLICT, Field: "id", Message: "You cannot delete the " + k.what + " you are calling as; use another principal holding *."}
 		}
+		// The check and the delete are one step: two holders of * removing
+		// each other at once must not both succeed.
+		a.starMu.Lock()
+		defer a.starMu.Unlock()
 		if err := a.keepsAdmin(ctx, k, p, nil); err != nil {
 			return nil, err
 		}
@@ -283,6 +291,8 @@ func (a *admin) update(k *adminKind) jqlgate.HandlerFunc {
 		if err := grantable(cmd.Principal, perms); err != nil {
 			return nil, err
 		}
+		a.starMu.Lock()
+		defer a.starMu.Unlock()
 		if err := a.keepsAdmin(ctx, k, p, perms); err != nil {
 			return nil, err
 		}
