@@ -41,6 +41,9 @@ type Config struct {
 	Secure bool
 	// IdleTimeout signs a user out after this long without a request.
 	IdleTimeout time.Duration
+	// RateLimit takes one request from a principal's budget (by its Owner
+	// key), the same budget /jql draws on; nil does not limit.
+	RateLimit func(key string) error
 	Logger      *slog.Logger
 }
 

@@ -4,8 +4,10 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -96,6 +98,15 @@ func (c *Console) auth(h handler) http.HandlerFunc {
 		}
 		q.p = p
 		q.user, _ = q.sess.Values["user"].(string)
+		if c.cfg.RateLimit != nil {
+			if err := c.cfg.RateLimit(p.Owner()); err != nil {
+				if e := jqlgate.AsError(err); e.RetryAfter > 0 {
+					w.Header().Set("Retry-After", strconv.Itoa(int(max(1, math.Ceil(e.RetryAfter.Seconds())))))
+				}
+				c.renderError(q, err)
+				return
+			}
+		}
 		if r.Method == http.MethodPost && !q.checkCSRF() {
 			c.fail(q, http.StatusForbidden, "The form has expired or did not come from this console; reload the page and try again.")
 			return

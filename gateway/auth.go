@@ -106,6 +106,12 @@ func tokenFrom(r *http.Request, class, metaToken string) string {
 	return ""
 }
 
+// RateLimit takes one token from key's bucket (a principal's Owner key),
+// or answers ERATELIMIT with when to try again: what /jql does for each
+// request, for the routes mounted beside it (the console), so they count
+// against the same limits.
+func (s *Server) RateLimit(key string) error { return s.rateLimit(key) }
+
 // rateLimit takes one token from key's bucket, or answers 429.
 func (s *Server) rateLimit(key string) error {
 	d := s.limiter.wait(key, time.Now())

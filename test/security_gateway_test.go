@@ -338,3 +338,34 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 	t.Fatal("condition not met within 10s")
 }
+
+// Console pages draw on the same per-principal rate limit as /jql: a user
+// who has spent it gets 429 with Retry-After there too.
+func TestSecurityConsoleIsRateLimited(t *testing.T) {
+	dir := t.TempDir()
+	createConsoleUser(t, dir, "admin", "*")
+	p := serve(t, dir, "JQLGATE_RATE_LIMIT=2", "JQLGATE_RATE_BURST=2")
+	client := consoleClient(t, p)
+	limited := 0
+	for range 20 {
+		resp, err := client.Get(p.URL + "/console/records/profile.Customer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusOK:
+		case http.StatusTooManyRequests:
+			limited++
+			if resp.Header.Get("Retry-After") == "" {
+				t.Error("a limited console page has no Retry-After")
+			}
+		default:
+			t.Fatalf("console page answered %d", resp.StatusCode)
+		}
+	}
+	if limited < 15 {
+		t.Errorf("%d of 20 console pages at --rate-limit 2 were limited, want most", limited)
+	}
+}

@@ -54,6 +54,7 @@ func wireConsole(a *app, cfg serveConfig) error {
 		Key:          key,
 		Secure:       cfg.Auth.CookieSecure,
 		IdleTimeout:  cfg.Console.Idle,
+		RateLimit:    a.server.RateLimit,
 		Logger:       a.logger,
 	})
 	if err != nil {
