@@ -110,9 +110,9 @@ func (c *Console) markLatest(q *req, rows []attempt, sure bool) {
 // operator), up to maxList.
 func (c *Console) webhooks(q *req, term string) ([]webhook, error) {
 	var subs []webhook
-	var fields map[string]any
+	fields := map[string]any{"health": true}
 	if q.operator() {
-		fields = map[string]any{"owner": "*"}
+		fields["owner"] = "*"
 	}
 	if _, err := c.run(q, "system.Webhook", "listWebhooks", fields, &subs, page(maxList, 0)); err != nil {
 		return nil, err
@@ -131,27 +131,3 @@ func (c *Console) webhooks(q *req, term string) ([]webhook, error) {
 	return out, nil
 }
 
-// addHealth works out each webhook's health from its latest attempts.
-func (c *Console) addHealth(q *req, subs []webhook) {
-	for i := range subs {
-		var rows []attempt
-		f := logQuery{ID: subs[i].ID, Limit: 10}.fields(false)
-		if _, err := c.run(q, "system.Webhook", "getWebhookLogs", f, &rows); err != nil {
-			continue
-		}
-		h := &health{}
-		for _, a := range rows {
-			if a.Status == "Queued" || a.Test {
-				continue
-			}
-			if h.LastStatus == "" {
-				h.LastStatus, h.LastCode, h.LastAt = a.Status, a.Code(), a.CreatedAt
-			}
-			if a.Status == "Done" {
-				break
-			}
-			h.FailuresInRow++
-		}
-		subs[i].Health = h
-	}
-}

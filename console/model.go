@@ -42,8 +42,8 @@ type webhook struct {
 	CreatedAt          string  `json:"createdAt"`
 	UpdatedAt          string  `json:"updatedAt"`
 
-	// Health is worked out from the webhook's latest attempts.
-	Health *health `json:"-"`
+	// Health comes with the list (listWebhooks health: true).
+	Health *health `json:"health"`
 }
 
 // Scheme names the signature scheme (v1 unless the server says v1a).
@@ -65,13 +65,27 @@ func (w webhook) Events() []string {
 	return nil
 }
 
-// health is how a webhook's deliveries have gone lately.
+// health is how a webhook's deliveries have gone (jqlgate.WebhookHealth
+// as listWebhooks answers it).
 type health struct {
-	LastStatus string
-	LastCode   int
-	LastAt     string
-	// FailuresInRow counts the latest attempts that did not succeed.
-	FailuresInRow int
+	LastSuccessAt     string `json:"lastSuccessAt"`
+	LastFailureAt     string `json:"lastFailureAt"`
+	LastFailure       string `json:"lastFailure"`
+	LastFailureStatus string `json:"lastFailureStatus"`
+	// FailuresInRow counts the attempts since the last success, up to the
+	// sample's size (FailuresCapped then).
+	FailuresInRow  int  `json:"failuresInRow"`
+	FailuresCapped bool `json:"failuresCapped"`
+	Recent         int  `json:"recent"`
+	RecentDone     int  `json:"recentDone"`
+}
+
+// LastAt is when the webhook's latest attempt was made, "" if none was.
+func (h *health) LastAt() string {
+	if h.LastFailureAt > h.LastSuccessAt {
+		return h.LastFailureAt
+	}
+	return h.LastSuccessAt
 }
 
 // attempt is one row of getWebhookLogs.

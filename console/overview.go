@@ -44,7 +44,6 @@ func (c *Console) overview(q *req) error {
 		return err
 	}
 	d.Webhooks = len(subs)
-	c.addHealth(q, subs)
 	for _, s := range subs {
 		switch {
 		case !s.Enabled:

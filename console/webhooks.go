@@ -20,7 +20,6 @@ func (c *Console) webhookList(q *req) error {
 	if err != nil {
 		return err
 	}
-	c.addHealth(q, subs)
 	c.render(q, http.StatusOK, "webhooks", &view{Title: "Webhooks", Nav: "webhooks", Data: webhookListData{Query: term, Webhooks: subs}})
 	return nil
 }

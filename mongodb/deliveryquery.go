@@ -238,3 +238,38 @@ func latestByDelivery(attempts []*jqlgate.Attempt) []*jqlgate.Attempt {
 	}
 	return out
 }
+
+// Health returns the health of each subscription in subIDs: its latest
+// Done attempt, its latest Resent or Failed one, and its latest
+// jqlgate.HealthSample attempts (test sends left out), each a query along
+// the (subscription_id, created_at) index.
+func (q *DeliveryQuery) Health(ctx context.Context, subIDs []string) (map[string]*jqlgate.WebhookHealth, error) {
+	out := make(map[string]*jqlgate.WebhookHealth, len(subIDs))
+	newest := bson.D{{Key: "created_at", Value: -1}}
+	noBodies := bson.D{{Key: "request_body", Value: 0}, {Key: "response_body", Value: 0}, {Key: "request_headers", Value: 0}, {Key: "response_headers", Value: 0}}
+	one := func(sub string, statuses ...string) (*jqlgate.Attempt, error) {
+		f := bson.D{{Key: "subscription_id", Value: sub}, {Key: "status", Value: bson.D{{Key: "$in", Value: statuses}}}, {Key: "test", Value: bson.D{{Key: "$ne", Value: true}}}}
+		as, err := q.find(ctx, "webhook health", f, options.Find().SetSort(newest).SetLimit(1).SetProjection(noBodies))
+		if err != nil || len(as) == 0 {
+			return nil, err
+		}
+		return as[0], nil
+	}
+	for _, sub := range subIDs {
+		done, err := one(sub, jqlgate.StatusDone)
+		if err != nil {
+			return nil, err
+		}
+		failure, err := one(sub, jqlgate.StatusResent, jqlgate.StatusFailed)
+		if err != nil {
+			return nil, err
+		}
+		f := bson.D{{Key: "subscription_id", Value: sub}, {Key: "test", Value: bson.D{{Key: "$ne", Value: true}}}}
+		recent, err := q.find(ctx, "webhook health", f, options.Find().SetSort(newest).SetLimit(jqlgate.HealthSample).SetProjection(noBodies))
+		if err != nil {
+			return nil, err
+		}
+		out[sub] = jqlgate.NewWebhookHealth(sub, done, failure, recent)
+	}
+	return out, nil
+}

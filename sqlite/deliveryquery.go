@@ -363,3 +363,42 @@ ORDER BY a.created_at, a.id`, subID, nanos(since), nanos(since))
 
 // noBodyCols are attemptCols without the bodies.
 var noBodyCols = strings.NewReplacer("request_body", "''", "response_body", "''").Replace(attemptCols)
+
+// Health returns the health of each subscription in subIDs, from index
+// seeks only, whatever its number of attempts: its latest Done attempt, its
+// latest Resent and Failed ones, and its latest jqlgate.HealthSample
+// attempts (test sends left out).
+func (q *DeliveryQuery) Health(ctx context.Context, subIDs []string) (map[string]*jqlgate.WebhookHealth, error) {
+	out := make(map[string]*jqlgate.WebhookHealth, len(subIDs))
+	latest := func(sub, status string) (*jqlgate.Attempt, error) {
+		as, err := readAttempts(ctx, q.db, "webhook health", `SELECT `+noBodyCols+` FROM attempts INDEXED BY attempts_sub_status
+WHERE subscription_id = ? AND status = ? AND test = 0 ORDER BY created_at DESC LIMIT 1`, sub, status)
+		if err != nil || len(as) == 0 {
+			return nil, err
+		}
+		return as[0], nil
+	}
+	for _, sub := range subIDs {
+		done, err := latest(sub, jqlgate.StatusDone)
+		if err != nil {
+			return nil, err
+		}
+		var failure *jqlgate.Attempt
+		for _, st := range []string{jqlgate.StatusResent, jqlgate.StatusFailed} {
+			a, err := latest(sub, st)
+			if err != nil {
+				return nil, err
+			}
+			if a != nil && (failure == nil || a.CreatedAt.After(failure.CreatedAt)) {
+				failure = a
+			}
+		}
+		recent, err := readAttempts(ctx, q.db, "webhook health", `SELECT `+noBodyCols+` FROM attempts INDEXED BY attempts_sub_log
+WHERE subscription_id = ? AND test = 0 ORDER BY created_at DESC LIMIT ?`, sub, jqlgate.HealthSample)
+		if err != nil {
+			return nil, err
+		}
+		out[sub] = jqlgate.NewWebhookHealth(sub, done, failure, recent)
+	}
+	return out, nil
+}

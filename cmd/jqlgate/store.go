@@ -83,6 +83,7 @@ type deliveryQuery interface {
 	PendingTo(ctx context.Context, subIDs []string, all bool) ([]*jqlgate.PendingDelivery, error)
 	LatestAttempt(ctx context.Context, deliveryID string) (*jqlgate.Attempt, error)
 	FailedSince(ctx context.Context, subID string, since time.Time) ([]*jqlgate.Attempt, error)
+	Health(ctx context.Context, subIDs []string) (map[string]*jqlgate.WebhookHealth, error)
 	Event(ctx context.Context, id string) (*jqlgate.Fanout, error)
 	InsertTestAttempt(ctx context.Context, a *jqlgate.Attempt) error
 }

@@ -31,6 +31,9 @@ type subscriptionView struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Owner is named in operator views only.
 	Owner string `json:"owner,omitempty"`
+	// Health is the subscription's health, where listWebhooks was asked
+	// for it.
+	Health *jqlgate.WebhookHealth `json:"health,omitempty"`
 }
 
 type retryView struct {
@@ -69,11 +72,23 @@ func (w *webhooks) list(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Res
 		return nil, err
 	}
 	views := make([]*subscriptionView, len(subs))
+	ids := make([]string, len(subs))
 	for i, s := range subs {
 		if operated {
 			views[i] = operatorView(s)
 		} else {
 			views[i] = viewOf(s)
+		}
+		ids[i] = s.ID
+	}
+	if withHealth, _ := cmd.Fields["health"].(bool); withHealth && w.Operations != nil && len(ids) > 0 {
+		// One store call for the page, whatever the number of attempts.
+		health, err := w.Operations.Health(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range views {
+			v.Health = health[ids[i]]
 		}
 	}
 	return &jqlgate.Result{Data: views, Message: "Webhooks listed.", Filtered: total, Display: len(views)}, nil
@@ -83,7 +98,10 @@ func listQuery(own string, cmd *jqlgate.Command) (jqlgate.SubscriptionQuery, err
 	q := jqlgate.SubscriptionQuery{Owner: own, Limit: input.DefaultListLimit}
 	r := &reader{}
 	for _, src := range []map[string]any{cmd.Meta.Filter, cmd.Fields} {
-		r.Unknown(src, "prefix", "trigger", "enabled", "owner")
+		r.Unknown(src, "prefix", "trigger", "enabled", "owner", "health")
+		if v, ok := src["health"]; ok {
+			r.Boolean("health", v)
+		}
 		if v, ok := src["owner"]; ok {
 			if o := r.Str("owner", v, 200); o == "*" {
 				q.AllOwners = true

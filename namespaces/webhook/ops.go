@@ -24,6 +24,9 @@ type Operations interface {
 	// FailedSince returns the latest attempt of every delivery to subID
 	// that ended Failed at or after since.
 	FailedSince(ctx context.Context, subID string, since time.Time) ([]*jqlgate.Attempt, error)
+	// Health returns the health of each of subIDs (see
+	// jqlgate.WebhookHealth) in one call, from index reads only.
+	Health(ctx context.Context, subIDs []string) (map[string]*jqlgate.WebhookHealth, error)
 	// Event returns a stored event with the subscriptions it fanned out
 	// to; ENOTFOUND if it is not, or no longer, stored.
 	Event(ctx context.Context, id string) (*jqlgate.Fanout, error)

@@ -57,6 +57,7 @@ var webhookSpecs = map[string]namespaces.IntentSpec{
 		namespaces.Field("prefix", "string", false, "only this prefix"), namespaces.Field("trigger", "string", false, "only subscriptions with this trigger among their triggers"),
 		namespaces.Field("enabled", "boolean", false, "only enabled, or only disabled, subscriptions"),
 		namespaces.Field("owner", "string", false, "operators (system.Webhook:operate or *) only: this owner's subscriptions (client:<id>, apiKey:<id>, user:<id>), or * for every owner's; each row names its owner"),
+		namespaces.Field("health", "boolean", false, "true adds each row's health: last success, last failure and why, failures in a row, and the outcomes of its latest 100 attempts"),
 	}},
 	"getWebhook":       {Summary: "Returns one of your subscriptions, without secrets.", Fields: []namespaces.FieldSpec{idField}},
 	"updateWebhook":    {Summary: "Changes any field of one of your subscriptions.", Fields: updateFields},

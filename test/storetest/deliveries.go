@@ -22,6 +22,7 @@ type DeliveryQuery interface {
 	LatestAttempt(ctx context.Context, deliveryID string) (*jqlgate.Attempt, error)
 	Event(ctx context.Context, id string) (*jqlgate.Fanout, error)
 	FailedSince(ctx context.Context, subID string, since time.Time) ([]*jqlgate.Attempt, error)
+	Health(ctx context.Context, subIDs []string) (map[string]*jqlgate.WebhookHealth, error)
 	Pending(ctx context.Context, subID string) ([]*jqlgate.PendingDelivery, error)
 	PendingTo(ctx context.Context, subIDs []string, all bool) ([]*jqlgate.PendingDelivery, error)
 	InsertTestAttempt(ctx context.Context, a *jqlgate.Attempt) error
@@ -66,6 +67,7 @@ func Deliveries(t *testing.T, open func(t *testing.T) DeliveryStores) {
 	t.Run("LogBodies", func(t *testing.T) { delLogBodies(t, open(t)) })
 	t.Run("LatestAttempt", func(t *testing.T) { delLatestAttempt(t, open(t)) })
 	t.Run("FailedSince", func(t *testing.T) { delFailedSince(t, open(t)) })
+	t.Run("Health", func(t *testing.T) { delHealth(t, open(t)) })
 	t.Run("Pending", func(t *testing.T) { delPending(t, open(t)) })
 	t.Run("PendingTo", func(t *testing.T) { delPendingTo(t, open(t)) })
 	t.Run("Retention", func(t *testing.T) { delRetention(t, open(t)) })
@@ -854,5 +856,42 @@ func delRetention(t *testing.T, s DeliveryStores) {
 	got, err := s.Store.EventsByID(ctx, []string{"evt_day10", "evt_day20"})
 	if err != nil || !slices.Equal(fanIDs(got), []string{"evt_day20"}) {
 		t.Errorf("after the guarded sweep: %v, %v; want evt_day20 only", fanIDs(got), err)
+	}
+}
+
+func delHealth(t *testing.T, s DeliveryStores) {
+	ctx := context.Background()
+	timeout := delAttempt("evt_3", "sub_1", 1, jqlgate.StatusFailed, 3*time.Second)
+	timeout.Error, timeout.ResponseCode = "timeout after 10s", 0
+	delInsert(t, s, nil, []*jqlgate.Attempt{
+		delAttempt("evt_0", "sub_1", 1, jqlgate.StatusResent, 0),
+		delAttempt("evt_1", "sub_1", 1, jqlgate.StatusDone, time.Second),
+		delAttempt("evt_2", "sub_1", 1, jqlgate.StatusResent, 2*time.Second),
+		timeout,
+		delAttempt("evt_9", "sub_3", 1, jqlgate.StatusDone, time.Second),
+	})
+	if err := s.Query.InsertTestAttempt(ctx, delAttempt("evt_t", "sub_1", 1, jqlgate.StatusDone, 4*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Query.Health(ctx, []string{"sub_1", "sub_2", "sub_3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := got["sub_1"]
+	switch {
+	case h == nil:
+		t.Fatalf("no health for sub_1: %v", got)
+	case !h.LastSuccessAt.Equal(delBase.Add(time.Second)) || !h.LastFailureAt.Equal(delBase.Add(3*time.Second)):
+		t.Errorf("sub_1 last success %v, last failure %v; want the Done at 1s (not the test send) and the Failed at 3s", h.LastSuccessAt, h.LastFailureAt)
+	case h.LastFailure != "timeout after 10s" || h.LastFailureOf != jqlgate.StatusFailed:
+		t.Errorf("sub_1 last failure %q (%s), want its error", h.LastFailure, h.LastFailureOf)
+	case h.FailuresInRow != 2 || h.FailuresCapped || h.Recent != 4 || h.RecentDone != 1:
+		t.Errorf("sub_1 health %+v, want 2 failures in a row of 4 recent attempts, 1 done", h)
+	}
+	if h := got["sub_2"]; h == nil || h.Recent != 0 || !h.LastSuccessAt.IsZero() || !h.LastFailureAt.IsZero() {
+		t.Errorf("sub_2 (no attempts) health %+v, want empty", h)
+	}
+	if h := got["sub_3"]; h == nil || h.FailuresInRow != 0 || h.RecentDone != 1 || !h.LastFailureAt.IsZero() {
+		t.Errorf("sub_3 health %+v, want one success and no failure", h)
 	}
 }
