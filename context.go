@@ -11,6 +11,7 @@ const (
 	principalKey ctxKey = iota
 	requestIDKey
 	queryCounterKey
+	clientAddrKey
 )
 
 // NewContextWithPrincipal returns a context carrying p.
@@ -32,6 +33,19 @@ func NewContextWithRequestID(ctx context.Context, id string) context.Context {
 // RequestIDFromContext returns the request id, or "".
 func RequestIDFromContext(ctx context.Context) string {
 	s, _ := ctx.Value(requestIDKey).(string)
+	return s
+}
+
+// NewContextWithClientAddr returns a context carrying the address of the
+// client that sent the request (the peer, or the address a trusted proxy
+// named).
+func NewContextWithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddrKey, addr)
+}
+
+// ClientAddrFromContext returns the client's address, or "".
+func ClientAddrFromContext(ctx context.Context) string {
+	s, _ := ctx.Value(clientAddrKey).(string)
 	return s
 }
 
