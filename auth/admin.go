@@ -192,9 +192,10 @@ func (u *Users) cost() int {
 
 // Login checks a username and password and returns a user token. An
 // unknown user and a wrong password give the same error, after the same
-// bcrypt work, and count alike towards the account's lock-out (see
-// LoginThrottle): a locked account, or no free hashing slot, is an
-// ERATELIMIT error with a RetryAfter.
+// bcrypt work, and count alike towards the lock-out of the client's
+// address (jqlgate.ClientAddrFromContext) from that username and towards
+// the username's ceiling (see LoginThrottle): a locked-out address, or no
+// free hashing slot, is an ERATELIMIT error with a RetryAfter.
 func (u *Users) Login(ctx context.Context, username, password string) (*jqlgate.UserToken, error) {
 	if !validUsername(username) {
 		// No user can have this name (Create refuses it), so there is
@@ -202,23 +203,27 @@ func (u *Users) Login(ctx context.Context, username, password string) (*jqlgate.
 		// remembering arbitrary strings of up to the body limit.
 		return nil, jqlgate.Invalid("username", "a username has 1 to 128 letters, digits or . _ @ -")
 	}
-	if d := u.Throttle.locked(username); d > 0 {
+	addr := jqlgate.ClientAddrFromContext(ctx)
+	if d := u.Throttle.locked(username, addr); d > 0 {
 		return nil, lockedOut(d)
+	}
+	if err := u.Throttle.slow(ctx, username); err != nil {
+		return nil, err
 	}
 	release, err := u.Throttle.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ok, user, err := u.check(ctx, username, password)
+	ok, user, err := u.check(ctx, username, addr, password)
 	release()
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		u.Throttle.failed(username)
+		u.Throttle.failed(username, addr)
 		return nil, &jqlgate.Error{Code: jqlgate.EUNAUTHORIZED, Message: "Invalid username or password."}
 	}
-	u.Throttle.succeeded(username)
+	u.Throttle.succeeded(username, addr)
 	tok, c, err := u.Tokens.IssueUser(ctx, user)
 	if err != nil {
 		return nil, err
@@ -228,9 +233,9 @@ func (u *Users) Login(ctx context.Context, username, password string) (*jqlgate.
 
 // check compares password with username's hash (a dummy one when there
 // is no such user), holding a hashing slot. It re-checks the lock-out: a
-// login that waited for its slot may find the account locked meanwhile.
-func (u *Users) check(ctx context.Context, username, password string) (bool, *jqlgate.User, error) {
-	if d := u.Throttle.locked(username); d > 0 {
+// login that waited for its slot may find addr locked out meanwhile.
+func (u *Users) check(ctx context.Context, username, addr, password string) (bool, *jqlgate.User, error) {
+	if d := u.Throttle.locked(username, addr); d > 0 {
 		return false, nil, lockedOut(d)
 	}
 	user, err := u.Store.UserByUsername(ctx, username)

@@ -35,8 +35,10 @@ type Server struct {
 	// FailureRate and FailureBurst limit failed client authentications
 	// per remote IP and client id together; zero picks the default (10
 	// failures, then one every 6 s), negative disables the limit. Once
-	// used up, that IP's requests for that client id are answered 429
-	// without checking the secret.
+	// used up, that IP's wrong secrets for that client id are answered 429;
+	// a right secret passes whatever failed before it (client secrets carry
+	// 256 random bits, so guessing gains nothing, and nobody can lock a
+	// client out).
 	FailureRate  rate.Limit
 	FailureBurst int
 
@@ -181,13 +183,14 @@ func checkGrant(grant string) *oauthError {
 
 // authenticateClient parses the form and checks the client's credentials
 // (client_secret_basic or client_secret_post, not both). Every request
-// counts against the per-IP limit; failures against the limit of the
-// remote IP and client id together, checked before the secret; only a
-// request whose secret is right counts against the client's own limit.
+// counts against the per-IP limit. The secret is always checked (an HMAC,
+// cheap): a right one passes and counts against the client's own limit; a
+// wrong one counts against the limit of the remote IP and client id
+// together, and once that is used up is answered 429 rather than 401.
 // Unknown client and wrong secret give the same error.
 func (s *Server) authenticateClient(r *http.Request) (*jqlgate.Client, *oauthError) {
 	now := time.Now()
-	ip := remoteIP(r)
+	ip := clientIP(r)
 	if ok, d := s.byIP.allow(ip, now); !ok {
 		s.Logger.WarnContext(r.Context(), "oauth2 rate limited", "remote", ip)
 		return nil, tooMany(d)
@@ -199,11 +202,6 @@ func (s *Server) authenticateClient(r *http.Request) (*jqlgate.Client, *oauthErr
 	if oe != nil {
 		return nil, oe
 	}
-	failKey := ip + " " + id
-	if ok, d := s.failures.peek(failKey, now); !ok {
-		s.Logger.WarnContext(r.Context(), "oauth2 failed authentications rate limited", "client_id", id, "remote", ip)
-		return nil, tooMany(d)
-	}
 	c, err := s.Clients.Client(r.Context(), id)
 	if err != nil && jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
 		s.Logger.ErrorContext(r.Context(), "look up client", "client_id", id, "error", err.Error())
@@ -214,7 +212,10 @@ func (s *Server) authenticateClient(r *http.Request) (*jqlgate.Client, *oauthErr
 		hash = c.SecretHash
 	}
 	if !CheckSecret(id, secret, hash) || c == nil {
-		s.failures.allow(failKey, now)
+		if ok, d := s.failures.allow(ip+" "+id, now); !ok {
+			s.Logger.WarnContext(r.Context(), "oauth2 failed authentications rate limited", "client_id", id, "remote", ip)
+			return nil, tooMany(d)
+		}
 		s.Logger.WarnContext(r.Context(), "oauth2 client authentication failed", "client_id", id, "remote", ip)
 		return nil, &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Description: "Client authentication failed.", basic: basic}
 	}
@@ -264,9 +265,14 @@ func clientCredentials(r *http.Request) (id, secret string, basic bool, oe *oaut
 	return "", "", false, &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Description: "Client authentication is required.", basic: true}
 }
 
-// remoteIP is the peer address of the connection. Forwarded headers are
-// not trusted: a client could set them to dodge the per-IP limit.
-func remoteIP(r *http.Request) string {
+// clientIP is the client's address as the gateway found it
+// (jqlgate.ClientAddrFromContext: the peer, or the address a trusted proxy
+// named), else the peer address of the connection. Forwarded headers are
+// not read here: a client could set them to dodge the per-IP limit.
+func clientIP(r *http.Request) string {
+	if a := jqlgate.ClientAddrFromContext(r.Context()); a != "" {
+		return a
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -320,7 +326,7 @@ func (s *Server) authorizeIntrospection(r *http.Request) *oauthError {
 		_, oe := s.authenticateClient(r)
 		return oe
 	}
-	if ok, d := s.byIP.allow(remoteIP(r), time.Now()); !ok {
+	if ok, d := s.byIP.allow(clientIP(r), time.Now()); !ok {
 		return tooMany(d)
 	}
 	if oe := parseForm(r); oe != nil {
