@@ -36,7 +36,8 @@ func CreateClient(ctx context.Context, s ClientStore, name, scope string) (*Clie
 }
 
 // RotateClientSecret gives a client a new secret; the old one stops
-// working at once. Tokens already issued stay valid until they expire.
+// working at once. Tokens already issued stay valid until they expire or
+// are revoked (Server's /oauth2/revoke).
 func RotateClientSecret(ctx context.Context, s ClientStore, id string) (*ClientCredentials, error) {
 	if _, err := s.Client(ctx, id); err != nil {
 		return nil, err
@@ -137,6 +138,9 @@ type Users struct {
 	// Throttle limits failed logins per account and concurrent password
 	// checks (see LoginThrottle); its zero value has the defaults.
 	Throttle LoginThrottle
+	// Principals, when set, is told of the changes Users makes, so this
+	// process honours them at once.
+	Principals *Principals
 
 	dummyOnce sync.Once
 	dummy     []byte
@@ -170,8 +174,9 @@ type PasswordSetter interface {
 	SetUserPassword(ctx context.Context, id string, hash []byte) error
 }
 
-// SetPassword replaces user id's password; s is usually u.Store. Tokens
-// already issued stay valid until they expire.
+// SetPassword replaces user id's password; s is usually u.Store, which
+// also moves the user's session version, ending every session and token
+// the user got before.
 func (u *Users) SetPassword(ctx context.Context, s PasswordSetter, id, password string) error {
 	if len(password) < 8 || len(password) > 72 {
 		return jqlgate.Invalid("password", "a password has 8 to 72 bytes")
@@ -180,7 +185,29 @@ func (u *Users) SetPassword(ctx context.Context, s PasswordSetter, id, password 
 	if err != nil {
 		return jqlgate.Internal("auth.Users.SetPassword", err)
 	}
-	return s.SetUserPassword(ctx, id, hash)
+	if err := s.SetUserPassword(ctx, id, hash); err != nil {
+		return err
+	}
+	u.changed()
+	return nil
+}
+
+// EndSessions ends every console session and user token user id got
+// before (signing out): the store moves the user's session version, which
+// every serve process sharing it honours within its Principals poll, this
+// one at once.
+func (u *Users) EndSessions(ctx context.Context, id string) error {
+	if err := u.Store.EndUserSessions(ctx, id); err != nil {
+		return err
+	}
+	u.changed()
+	return nil
+}
+
+func (u *Users) changed() {
+	if u.Principals != nil {
+		u.Principals.Changed()
+	}
 }
 
 func (u *Users) cost() int {

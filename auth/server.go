@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"mime"
@@ -18,12 +19,15 @@ import (
 )
 
 // Server is the built-in OAuth2 authorization server (RFC 6749 client
-// credentials grant, RFC 7662 introspection, RFC 8414 metadata, JWKS).
-// Its handlers are plain net/http handlers; see Routes.
+// credentials grant, RFC 7662 introspection, RFC 7009 revocation, RFC 8414
+// metadata, JWKS). Its handlers are plain net/http handlers; see Routes.
 type Server struct {
 	Tokens  *Tokens
 	Clients ClientStore
-	Logger  *slog.Logger
+	// Principals keeps revoked tokens and answers introspection with the
+	// client's current state; nil serves no revocation endpoint.
+	Principals *Principals
+	Logger     *slog.Logger
 	// Per client id and per remote IP request rates on the token and
 	// introspection endpoints; zero picks the defaults (5/s burst 10 per
 	// client, 20/s burst 40 per IP), negative disables the limit. The
@@ -57,12 +61,16 @@ type Route struct {
 
 // Routes returns the server's routes, to be mounted on the HTTP server.
 func (s *Server) Routes() []Route {
-	return []Route{
+	routes := []Route{
 		{http.MethodPost, "/oauth2/token", http.HandlerFunc(s.token)},
 		{http.MethodPost, "/oauth2/introspect", http.HandlerFunc(s.introspect)},
 		{http.MethodGet, "/.well-known/jwks.json", http.HandlerFunc(s.jwks)},
 		{http.MethodGet, "/.well-known/oauth-authorization-server", http.HandlerFunc(s.metadata)},
 	}
+	if s.Principals != nil {
+		routes = append(routes, Route{http.MethodPost, "/oauth2/revoke", http.HandlerFunc(s.revoke)})
+	}
+	return routes
 }
 
 // Handler returns the routes on one ServeMux (for tests and plain net/http).
@@ -305,7 +313,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 		invalidRequest("token is required.").write(w)
 		return
 	}
-	c, err := s.Tokens.VerifyAccess(r.Context(), tok)
+	c, err := s.verifyCurrent(r.Context(), tok)
 	if err != nil {
 		writeJSON(w, http.StatusOK, introspectResponse{Active: false})
 		return
@@ -332,10 +340,26 @@ func (s *Server) authorizeIntrospection(r *http.Request) *oauthError {
 	if oe := parseForm(r); oe != nil {
 		return oe
 	}
-	if _, err := s.Tokens.VerifyAccess(r.Context(), strings.TrimSpace(bearer)); err != nil {
+	if _, err := s.verifyCurrent(r.Context(), strings.TrimSpace(bearer)); err != nil {
 		return &oauthError{status: http.StatusUnauthorized, Code: "invalid_token", Description: "The bearer token is invalid."}
 	}
 	return nil
+}
+
+// verifyCurrent verifies an access token and, with Principals, checks it
+// is not revoked and its client still exists; the claims' scope is then
+// what the client may still do.
+func (s *Server) verifyCurrent(ctx context.Context, tok string) (*Claims, error) {
+	c, err := s.Tokens.VerifyAccess(ctx, tok)
+	if err != nil || s.Principals == nil {
+		return c, err
+	}
+	p, err := s.Principals.resolve(ctx, c, jqlgate.PrincipalClient)
+	if err != nil {
+		return nil, err
+	}
+	c.Scope = strings.Join(p.Permissions, " ")
+	return c, nil
 }
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
@@ -347,8 +371,7 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 	iss := strings.TrimSuffix(s.Tokens.issuer(), "/")
 	methods := []string{"client_secret_basic", "client_secret_post"}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
+	m := map[string]any{
 		"issuer":                                s.Tokens.issuer(),
 		"token_endpoint":                        iss + "/oauth2/token",
 		"introspection_endpoint":                iss + "/oauth2/introspect",
@@ -357,5 +380,11 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		"response_types_supported":              []string{},
 		"token_endpoint_auth_methods_supported": methods,
 		"introspection_endpoint_auth_methods_supported": methods,
-	})
+	}
+	if s.Principals != nil {
+		m["revocation_endpoint"] = iss + "/oauth2/revoke"
+		m["revocation_endpoint_auth_methods_supported"] = methods
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(m)
 }

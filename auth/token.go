@@ -28,6 +28,9 @@ type Claims struct {
 	ClientID string `json:"client_id,omitempty"`
 	Scope    string `json:"scope"`
 	Username string `json:"username,omitempty"`
+	// SessionVersion is, in a user token, the user's session version at
+	// login; the token stops working once it moves (see Principals).
+	SessionVersion int64 `json:"sv,omitempty"`
 }
 
 // Tokens issues and verifies jqlgate's own tokens.
@@ -83,6 +86,7 @@ func (t *Tokens) IssueAccess(ctx context.Context, clientID string, perms []strin
 func (t *Tokens) IssueUser(ctx context.Context, u *jqlgate.User) (string, *Claims, error) {
 	c := t.claims(u.ID, UserAudience, orDefault(t.UserTTL, 8*time.Hour), u.Permissions)
 	c.Username = u.Username
+	c.SessionVersion = u.SessionVersion
 	tok, err := t.sign(ctx, TypeUserToken, c)
 	return tok, c, err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jqlgate/jqlgate"
+	"github.com/jqlgate/jqlgate/auth"
 	"github.com/jqlgate/jqlgate/gateway"
 )
 
@@ -156,6 +157,8 @@ type app struct {
 	subscriptions subscriptionStore
 	// sites is the trusted site store.
 	sites siteStore
+	// users logs system users in and ends their sessions.
+	users *auth.Users
 	dispatcherParts
 	// unlock releases the embedded store's data dir lock.
 	unlock func()

@@ -115,16 +115,20 @@ func wireAuth(ctx context.Context, a *app, cfg serveConfig) error {
 	if err := bootstrapClient(ctx, a, store, c); err != nil {
 		return err
 	}
+	// Every request acts with its principal's current state: one
+	// Principals for the token endpoint, the authenticator and the users.
+	principals := &auth.Principals{Store: store, Logger: a.logger}
 	if c.Builtin {
-		srv := &auth.Server{Tokens: tokens, Clients: store, Logger: a.logger,
+		srv := &auth.Server{Tokens: tokens, Clients: store, Principals: principals, Logger: a.logger,
 			ClientRate: rate.Limit(c.ClientRate), ClientBurst: burst(c.ClientRate), IPRate: rate.Limit(c.IPRate), IPBurst: burst(c.IPRate)}
 		for _, r := range srv.Routes() {
 			a.server.Mount(r.Method, r.Path, r.Handler)
 		}
 	}
-	authn := &auth.Authenticator{Tokens: tokens, ExternalOnly: !c.Builtin, External: externalVerifiers(c.External), APIKeys: store}
+	authn := &auth.Authenticator{Tokens: tokens, ExternalOnly: !c.Builtin, External: externalVerifiers(c.External), APIKeys: store, Principals: principals}
 	a.server.Authenticator = authn
-	users := &auth.Users{Store: store, Tokens: tokens}
+	users := &auth.Users{Store: store, Tokens: tokens, Principals: principals}
+	a.users = users
 	system.RegisterUser(a.mux, system.UserDeps{Users: users, SecureCookie: c.CookieSecure})
 	registerAdmin(a, store, authn, users)
 	return nil
