@@ -67,11 +67,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, class, token string) (
 		if a.Tokens == nil {
 			return nil, unauthorized("user tokens disabled")
 		}
-		c, err := a.Tokens.VerifyUser(ctx, token)
+		now := a.Tokens.now()
+		c, err := a.Tokens.verify(ctx, token, TypeUserToken, UserAudience, now)
 		if err != nil {
 			return nil, err
 		}
-		return a.current(ctx, c, jqlgate.PrincipalUser)
+		return a.current(ctx, c, jqlgate.PrincipalUser, now)
 	}
 	return nil, &jqlgate.Error{Code: jqlgate.EUNAUTHORIZED, Message: "Unknown authenticationClass (use oauth2, apiKey or jwt).", Field: "authenticationClass"}
 }
@@ -81,11 +82,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, class, token string) (
 // match (which would trigger useless key reloads).
 func (a *Authenticator) oauth2(ctx context.Context, token string) (*jqlgate.Principal, error) {
 	if a.Tokens != nil && !a.ExternalOnly && (len(a.External) == 0 || unverifiedIssuer(token) == a.Tokens.issuer()) {
-		c, err := a.Tokens.VerifyAccess(ctx, token)
+		now := a.Tokens.now()
+		c, err := a.Tokens.verifyAccessAt(ctx, token, now)
 		if err != nil {
 			return nil, err
 		}
-		return a.current(ctx, c, jqlgate.PrincipalClient)
+		return a.current(ctx, c, jqlgate.PrincipalClient, now)
 	}
 	var last error = unauthorized("no issuer trusted")
 	for _, v := range a.External {
@@ -98,13 +100,13 @@ func (a *Authenticator) oauth2(ctx context.Context, token string) (*jqlgate.Prin
 	return nil, last
 }
 
-// current is the principal of verified claims of kind as it stands now
+// current is the principal of verified claims of kind as it stands at now
 // (as the token says when there is no Principals).
-func (a *Authenticator) current(ctx context.Context, c *Claims, kind string) (*jqlgate.Principal, error) {
+func (a *Authenticator) current(ctx context.Context, c *Claims, kind string, now time.Time) (*jqlgate.Principal, error) {
 	if a.Principals == nil {
 		return c.principal(kind), nil
 	}
-	return a.Principals.resolve(ctx, c, kind)
+	return a.Principals.resolve(ctx, c, kind, now)
 }
 
 // Changed makes the next request see this process's change to a principal
@@ -165,7 +167,7 @@ func (a *Authenticator) ForgetAPIKey(id string) {
 
 func (a *Authenticator) lookupKey(ctx context.Context, id string) (*jqlgate.APIKey, error) {
 	if a.Principals != nil {
-		return a.Principals.apiKey(ctx, id)
+		return a.Principals.apiKey(ctx, id, time.Now())
 	}
 	ttl := orDefault(a.APIKeyCacheTTL, 10*time.Second)
 	now := time.Now()

@@ -31,7 +31,6 @@ type Principals struct {
 	Store PrincipalStore
 	// Poll is how often the credentials version is read; default 500ms.
 	Poll   time.Duration
-	Now    func() time.Time
 	Logger *slog.Logger
 
 	refresh sync.Mutex // held while the version and revocations are read
@@ -41,8 +40,11 @@ type Principals struct {
 	revoked atomic.Pointer[map[string]time.Time]
 
 	mu     sync.RWMutex
-	states map[string]*principalState
+	states map[principalKey]*principalState
 }
+
+// principalKey names a principal without building a string per request.
+type principalKey struct{ kind, id string }
 
 // principalState is one principal as read at a credentials version.
 type principalState struct {
@@ -53,13 +55,6 @@ type principalState struct {
 	key     *jqlgate.APIKey // API keys: the record, hash included
 }
 
-func (s *Principals) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
 // Changed makes the next request read the credentials version, after this
 // process changed a principal or revoked a token.
 func (s *Principals) Changed() { s.checked.Store(0) }
@@ -67,9 +62,9 @@ func (s *Principals) Changed() { s.checked.Store(0) }
 // current returns the credentials version, reading it from the store when
 // the last read is older than Poll. Only one request reads it; the others
 // go on with the version they have. Before the first read succeeds every
-// request waits for it (and fails with it).
-func (s *Principals) current(ctx context.Context) (int64, error) {
-	now := s.now()
+// request waits for it (and fails with it). now is the request's clock
+// reading (one per request: reading the clock is not free).
+func (s *Principals) current(ctx context.Context, now time.Time) (int64, error) {
 	poll := orDefault(s.Poll, 500*time.Millisecond)
 	if s.loaded.Load() && now.UnixNano()-s.checked.Load() < int64(poll) {
 		return s.version.Load(), nil
@@ -157,12 +152,12 @@ func (s *Principals) Revoke(ctx context.Context, jti string, expires time.Time) 
 // state returns the principal kind:id as of the current credentials
 // version, reading it from the store when the version moved since it was
 // last read.
-func (s *Principals) state(ctx context.Context, kind, id string) (*principalState, error) {
-	v, err := s.current(ctx)
+func (s *Principals) state(ctx context.Context, kind, id string, now time.Time) (*principalState, error) {
+	v, err := s.current(ctx, now)
 	if err != nil {
 		return nil, err
 	}
-	key := kind + ":" + id
+	key := principalKey{kind, id}
 	s.mu.RLock()
 	st, ok := s.states[key]
 	s.mu.RUnlock()
@@ -178,7 +173,7 @@ func (s *Principals) state(ctx context.Context, kind, id string) (*principalStat
 	st.version = v
 	s.mu.Lock()
 	if s.states == nil || len(s.states) >= maxPrincipalStates {
-		s.states = map[string]*principalState{}
+		s.states = map[principalKey]*principalState{}
 	}
 	s.states[key] = st
 	s.mu.Unlock()
@@ -215,8 +210,8 @@ func (s *Principals) read(ctx context.Context, kind, id string) (*principalState
 
 // apiKey returns the current record of API key id; ENOTFOUND when it is
 // gone.
-func (s *Principals) apiKey(ctx context.Context, id string) (*jqlgate.APIKey, error) {
-	st, err := s.state(ctx, jqlgate.PrincipalAPIKey, id)
+func (s *Principals) apiKey(ctx context.Context, id string, now time.Time) (*jqlgate.APIKey, error) {
+	st, err := s.state(ctx, jqlgate.PrincipalAPIKey, id, now)
 	if err != nil {
 		return nil, err
 	}
@@ -227,14 +222,14 @@ func (s *Principals) apiKey(ctx context.Context, id string) (*jqlgate.APIKey, er
 }
 
 // resolve turns verified claims of a client (kind PrincipalClient) or user
-// token into the request's principal as the principal stands now.
-func (s *Principals) resolve(ctx context.Context, c *Claims, kind string) (*jqlgate.Principal, error) {
-	st, err := s.state(ctx, kind, c.Subject)
+// token into the request's principal as the principal stands at now.
+func (s *Principals) resolve(ctx context.Context, c *Claims, kind string, now time.Time) (*jqlgate.Principal, error) {
+	st, err := s.state(ctx, kind, c.Subject, now)
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case s.isRevoked(c.ID, s.now()):
+	case s.isRevoked(c.ID, now):
 		return nil, unauthorized("token revoked")
 	case st.gone:
 		return nil, unauthorized("principal deleted")

@@ -350,11 +350,12 @@ func (s *Server) authorizeIntrospection(r *http.Request) *oauthError {
 // is not revoked and its client still exists; the claims' scope is then
 // what the client may still do.
 func (s *Server) verifyCurrent(ctx context.Context, tok string) (*Claims, error) {
-	c, err := s.Tokens.VerifyAccess(ctx, tok)
+	now := s.Tokens.now()
+	c, err := s.Tokens.verifyAccessAt(ctx, tok, now)
 	if err != nil || s.Principals == nil {
 		return c, err
 	}
-	p, err := s.Principals.resolve(ctx, c, jqlgate.PrincipalClient)
+	p, err := s.Principals.resolve(ctx, c, jqlgate.PrincipalClient, now)
 	if err != nil {
 		return nil, err
 	}
