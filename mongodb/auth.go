@@ -108,9 +108,9 @@ func (s *AuthStore) DeleteClient(ctx context.Context, id string) error {
 	return s.bump(ctx, authDelete(ctx, s.clients, id, "mongodb.AuthStore.DeleteClient"))
 }
 
-// SetClientPermissions replaces a client's permissions. Tokens already
-// issued keep their scope until they expire; its subscriptions follow the
-// new permissions at once.
+// SetClientPermissions replaces a client's permissions; its tokens and
+// subscriptions follow the new permissions (the counters tell every
+// process).
 func (s *AuthStore) SetClientPermissions(ctx context.Context, id string, perms []string) error {
 	return s.bump(ctx, authSetPermissions(ctx, s.clients, id, perms, true, "mongodb.AuthStore.SetClientPermissions"))
 }

@@ -90,9 +90,9 @@ func (s *AuthStore) DeleteClient(ctx context.Context, id string) error {
 	return s.write(ctx, "sqlite.AuthStore.DeleteClient", `DELETE FROM auth_clients WHERE id = ?`, principalCounters, id)
 }
 
-// SetClientPermissions replaces a client's permissions. Tokens already
-// issued keep their scope until they expire; its subscriptions follow the
-// new permissions at once.
+// SetClientPermissions replaces a client's permissions; its tokens and
+// subscriptions follow the new permissions (the counters tell every
+// process).
 func (s *AuthStore) SetClientPermissions(ctx context.Context, id string, perms []string) error {
 	text, err := permissionsText(perms)
 	if err != nil {
