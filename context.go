@@ -65,7 +65,18 @@ func NewContextWithQueryCounter(ctx context.Context) (context.Context, *QueryCou
 // CountQuery records one store round trip on ctx's counter, if it has one.
 // The store calls it once per command it sends.
 func CountQuery(ctx context.Context) {
-	if c, ok := ctx.Value(queryCounterKey).(*QueryCounter); ok {
+	if c, ok := ctx.Value(queryCounterKey).(*QueryCounter); ok && c != nil {
 		c.n.Add(1)
 	}
+}
+
+// WithoutQueryCounter returns ctx without its query counter, for store
+// reads a request makes that are not its command's (a cache of
+// authentication state filling itself), so that extras.queries does not
+// depend on what happened to be cached.
+func WithoutQueryCounter(ctx context.Context) context.Context {
+	if c, _ := ctx.Value(queryCounterKey).(*QueryCounter); c == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, queryCounterKey, (*QueryCounter)(nil))
 }

@@ -80,7 +80,7 @@ func (s *Principals) current(ctx context.Context, now time.Time) (int64, error) 
 	if s.loaded.Load() && now.UnixNano()-s.checked.Load() < int64(poll) {
 		return s.version.Load(), nil
 	}
-	if err := s.reload(ctx, now); err != nil {
+	if err := s.reload(jqlgate.WithoutQueryCounter(ctx), now); err != nil {
 		if !s.loaded.Load() {
 			return 0, err
 		}
@@ -166,7 +166,7 @@ func (s *Principals) state(ctx context.Context, kind, id string, now time.Time) 
 	}
 	// Read after taking v: a change racing with this read moves the
 	// version past v, so the state is read again at the next request.
-	st, err = s.read(ctx, kind, id)
+	st, err = s.read(jqlgate.WithoutQueryCounter(ctx), kind, id)
 	if err != nil {
 		return nil, err
 	}
