@@ -31,6 +31,11 @@ type User struct {
 	PasswordHash []byte    `bson:"passwordHash"`
 	Permissions  []string  `bson:"permissions"`
 	CreatedAt    time.Time `bson:"createdAt"`
+	// SessionVersion is carried by every token the user gets at login;
+	// deleting the user, changing their password or permissions and
+	// signing out increment it, which ends every session and token issued
+	// before.
+	SessionVersion int64 `bson:"sessionVersion,omitempty"`
 }
 
 // SigningKey is one key that signs the tokens jqlgate issues. Every serve

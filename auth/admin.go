@@ -36,7 +36,8 @@ func CreateClient(ctx context.Context, s ClientStore, name, scope string) (*Clie
 }
 
 // RotateClientSecret gives a client a new secret; the old one stops
-// working at once. Tokens already issued stay valid until they expire.
+// working at once. Tokens already issued stay valid until they expire or
+// are revoked (Server's /oauth2/revoke).
 func RotateClientSecret(ctx context.Context, s ClientStore, id string) (*ClientCredentials, error) {
 	if _, err := s.Client(ctx, id); err != nil {
 		return nil, err
@@ -137,6 +138,9 @@ type Users struct {
 	// Throttle limits failed logins per account and concurrent password
 	// checks (see LoginThrottle); its zero value has the defaults.
 	Throttle LoginThrottle
+	// Principals, when set, is told of the changes Users makes, so this
+	// process honours them at once.
+	Principals *Principals
 
 	dummyOnce sync.Once
 	dummy     []byte
@@ -170,8 +174,9 @@ type PasswordSetter interface {
 	SetUserPassword(ctx context.Context, id string, hash []byte) error
 }
 
-// SetPassword replaces user id's password; s is usually u.Store. Tokens
-// already issued stay valid until they expire.
+// SetPassword replaces user id's password; s is usually u.Store, which
+// also moves the user's session version, ending every session and token
+// the user got before.
 func (u *Users) SetPassword(ctx context.Context, s PasswordSetter, id, password string) error {
 	if len(password) < 8 || len(password) > 72 {
 		return jqlgate.Invalid("password", "a password has 8 to 72 bytes")
@@ -180,7 +185,29 @@ func (u *Users) SetPassword(ctx context.Context, s PasswordSetter, id, password 
 	if err != nil {
 		return jqlgate.Internal("auth.Users.SetPassword", err)
 	}
-	return s.SetUserPassword(ctx, id, hash)
+	if err := s.SetUserPassword(ctx, id, hash); err != nil {
+		return err
+	}
+	u.changed()
+	return nil
+}
+
+// EndSessions ends every console session and user token user id got
+// before (signing out): the store moves the user's session version, which
+// every serve process sharing it honours within its Principals poll, this
+// one at once.
+func (u *Users) EndSessions(ctx context.Context, id string) error {
+	if err := u.Store.EndUserSessions(ctx, id); err != nil {
+		return err
+	}
+	u.changed()
+	return nil
+}
+
+func (u *Users) changed() {
+	if u.Principals != nil {
+		u.Principals.Changed()
+	}
 }
 
 func (u *Users) cost() int {
@@ -192,9 +219,10 @@ func (u *Users) cost() int {
 
 // Login checks a username and password and returns a user token. An
 // unknown user and a wrong password give the same error, after the same
-// bcrypt work, and count alike towards the account's lock-out (see
-// LoginThrottle): a locked account, or no free hashing slot, is an
-// ERATELIMIT error with a RetryAfter.
+// bcrypt work, and count alike towards the lock-out of the client's
+// address (jqlgate.ClientAddrFromContext) from that username and towards
+// the username's ceiling (see LoginThrottle): a locked-out address, or no
+// free hashing slot, is an ERATELIMIT error with a RetryAfter.
 func (u *Users) Login(ctx context.Context, username, password string) (*jqlgate.UserToken, error) {
 	if !validUsername(username) {
 		// No user can have this name (Create refuses it), so there is
@@ -202,23 +230,27 @@ func (u *Users) Login(ctx context.Context, username, password string) (*jqlgate.
 		// remembering arbitrary strings of up to the body limit.
 		return nil, jqlgate.Invalid("username", "a username has 1 to 128 letters, digits or . _ @ -")
 	}
-	if d := u.Throttle.locked(username); d > 0 {
+	addr := jqlgate.ClientAddrFromContext(ctx)
+	if d := u.Throttle.locked(username, addr); d > 0 {
 		return nil, lockedOut(d)
+	}
+	if err := u.Throttle.slow(ctx, username); err != nil {
+		return nil, err
 	}
 	release, err := u.Throttle.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ok, user, err := u.check(ctx, username, password)
+	ok, user, err := u.check(ctx, username, addr, password)
 	release()
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		u.Throttle.failed(username)
+		u.Throttle.failed(username, addr)
 		return nil, &jqlgate.Error{Code: jqlgate.EUNAUTHORIZED, Message: "Invalid username or password."}
 	}
-	u.Throttle.succeeded(username)
+	u.Throttle.succeeded(username, addr)
 	tok, c, err := u.Tokens.IssueUser(ctx, user)
 	if err != nil {
 		return nil, err
@@ -228,9 +260,9 @@ func (u *Users) Login(ctx context.Context, username, password string) (*jqlgate.
 
 // check compares password with username's hash (a dummy one when there
 // is no such user), holding a hashing slot. It re-checks the lock-out: a
-// login that waited for its slot may find the account locked meanwhile.
-func (u *Users) check(ctx context.Context, username, password string) (bool, *jqlgate.User, error) {
-	if d := u.Throttle.locked(username); d > 0 {
+// login that waited for its slot may find addr locked out meanwhile.
+func (u *Users) check(ctx context.Context, username, addr, password string) (bool, *jqlgate.User, error) {
+	if d := u.Throttle.locked(username, addr); d > 0 {
 		return false, nil, lockedOut(d)
 	}
 	user, err := u.Store.UserByUsername(ctx, username)

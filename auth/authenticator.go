@@ -30,9 +30,16 @@ type Authenticator struct {
 	// deployments that trust only an external issuer.
 	ExternalOnly bool
 	APIKeys      APIKeyStore
+	// Principals, when set, makes every request act with its principal's
+	// current state (see Principals): deleted clients, users and API keys
+	// are refused, narrowed ones get only what they still hold, ended user
+	// sessions and revoked tokens are refused. API keys are then read
+	// through it, and APIKeyCacheTTL is not used.
+	Principals *Principals
 	// APIKeyCacheTTL bounds how long an API key looked up once is trusted
 	// without asking the store again (so a deleted key works at most this
-	// long); default 10s, negative disables the cache.
+	// long) when Principals is nil; default 10s, negative disables the
+	// cache.
 	APIKeyCacheTTL time.Duration
 	Now            func() time.Time
 
@@ -60,11 +67,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, class, token string) (
 		if a.Tokens == nil {
 			return nil, unauthorized("user tokens disabled")
 		}
-		c, err := a.Tokens.VerifyUser(ctx, token)
+		now := a.Tokens.now()
+		c, err := a.Tokens.verify(ctx, token, TypeUserToken, UserAudience, now)
 		if err != nil {
 			return nil, err
 		}
-		return c.principal(jqlgate.PrincipalUser), nil
+		return a.current(ctx, c, jqlgate.PrincipalUser, now)
 	}
 	return nil, &jqlgate.Error{Code: jqlgate.EUNAUTHORIZED, Message: "Unknown authenticationClass (use oauth2, apiKey or jwt).", Field: "authenticationClass"}
 }
@@ -74,11 +82,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, class, token string) (
 // match (which would trigger useless key reloads).
 func (a *Authenticator) oauth2(ctx context.Context, token string) (*jqlgate.Principal, error) {
 	if a.Tokens != nil && !a.ExternalOnly && (len(a.External) == 0 || unverifiedIssuer(token) == a.Tokens.issuer()) {
-		c, err := a.Tokens.VerifyAccess(ctx, token)
+		now := a.Tokens.now()
+		c, err := a.Tokens.verifyAccessAt(ctx, token, now)
 		if err != nil {
 			return nil, err
 		}
-		return c.principal(jqlgate.PrincipalClient), nil
+		return a.current(ctx, c, jqlgate.PrincipalClient, now)
 	}
 	var last error = unauthorized("no issuer trusted")
 	for _, v := range a.External {
@@ -89,6 +98,23 @@ func (a *Authenticator) oauth2(ctx context.Context, token string) (*jqlgate.Prin
 		last = err
 	}
 	return nil, last
+}
+
+// current is the principal of verified claims of kind as it stands at now
+// (as the token says when there is no Principals).
+func (a *Authenticator) current(ctx context.Context, c *Claims, kind string, now time.Time) (*jqlgate.Principal, error) {
+	if a.Principals == nil {
+		return c.principal(kind), nil
+	}
+	return a.Principals.resolve(ctx, c, kind, now)
+}
+
+// Changed makes the next request see this process's change to a principal
+// at once (see Principals.Changed).
+func (a *Authenticator) Changed() {
+	if a.Principals != nil {
+		a.Principals.Changed()
+	}
 }
 
 // unverifiedIssuer reads "iss" without checking anything; it only picks
@@ -136,9 +162,13 @@ func (a *Authenticator) ForgetAPIKey(id string) {
 	a.mu.Lock()
 	delete(a.cache, id)
 	a.mu.Unlock()
+	a.Changed()
 }
 
 func (a *Authenticator) lookupKey(ctx context.Context, id string) (*jqlgate.APIKey, error) {
+	if a.Principals != nil {
+		return a.Principals.apiKey(ctx, id, time.Now())
+	}
 	ttl := orDefault(a.APIKeyCacheTTL, 10*time.Second)
 	now := time.Now()
 	if a.Now != nil {

@@ -24,6 +24,22 @@ func BenchmarkVerifyAccess(b *testing.B) {
 	}
 }
 
+// BenchmarkVerifyAccessCurrent is BenchmarkVerifyAccess acting with the
+// client's current state (Principals, as serve runs): what the
+// per-request principal check adds to every authenticated request.
+func BenchmarkVerifyAccessCurrent(b *testing.B) {
+	e := withPrincipals(newEnv(b))
+	e.principals.Poll = 0 // serve's default, 500ms
+	tok := e.token(b, e.client(b, "*"))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.authn.Authenticate(ctx, jqlgate.AuthOAuth2, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkTokenEndpoint measures POST /oauth2/token over HTTP against the
 // real store (one client lookup, one signature per token).
 func BenchmarkTokenEndpoint(b *testing.B) {

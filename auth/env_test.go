@@ -31,6 +31,8 @@ type env struct {
 	authn  *auth.Authenticator
 	users  *auth.Users
 	http   *httptest.Server
+	// principals is set by withPrincipals.
+	principals *auth.Principals
 }
 
 func newEnv(t testing.TB) *env {

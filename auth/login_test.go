@@ -69,3 +69,68 @@ func TestLoginLockoutGrows(t *testing.T) {
 		t.Fatalf("first failure after a success: got %v, want EUNAUTHORIZED", err)
 	}
 }
+
+// from is a request context whose client address is addr.
+func from(addr string) context.Context {
+	return jqlgate.NewContextWithClientAddr(context.Background(), addr)
+}
+
+// The lock-out keys on the username and the client's address together: a
+// guesser locks out only itself; the user signs in from their own address
+// with the right password at once. Before, five guesses from anywhere
+// locked the username for everyone.
+func TestLoginLockoutPerAddress(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.users.Create(context.Background(), "admin", "correct horse", "*"); err != nil {
+		t.Fatal(err)
+	}
+	for range 8 {
+		_, _ = e.users.Login(from("203.0.113.66"), "admin", "wrong password")
+	}
+	if _, err := e.users.Login(from("203.0.113.66"), "admin", "correct horse"); jqlgate.ErrorCode(err) != jqlgate.ERATELIMIT {
+		t.Errorf("the guesser's address: got %v, want ERATELIMIT", err)
+	}
+	if _, err := e.users.Login(from("198.51.100.7"), "admin", "correct horse"); err != nil {
+		t.Errorf("the right password from another address while the guesser is locked out: %v", err)
+	}
+}
+
+// Guesses from many addresses reach the per-username ceiling: every login
+// of that username is then delayed, never refused, and the right password
+// still signs in from a new address.
+func TestLoginCeilingSlowsNeverLocks(t *testing.T) {
+	e := newEnv(t)
+	e.users.Throttle.UserFailures = 6
+	e.users.Throttle.UserDelay = 300 * time.Millisecond
+	if _, err := e.users.Create(context.Background(), "admin", "correct horse", "*"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := e.users.Login(from("198.51.100.1"), "admin", "correct horse"); err != nil || time.Since(start) > 250*time.Millisecond {
+		t.Fatalf("before any guess: %v after %s, want a prompt success", err, time.Since(start))
+	}
+	for i := range 6 { // three addresses, two guesses each: none locked out
+		if _, err := e.users.Login(from("203.0.113."+string(rune('1'+i/2))), "admin", "wrong password"); jqlgate.ErrorCode(err) != jqlgate.EUNAUTHORIZED {
+			t.Fatalf("guess %d: got %v, want EUNAUTHORIZED", i+1, err)
+		}
+	}
+	start = time.Now()
+	if _, err := e.users.Login(from("198.51.100.2"), "admin", "correct horse"); err != nil {
+		t.Fatalf("the right password from a new address past the ceiling: %v, want success", err)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Errorf("a login past the ceiling took %s, want it delayed by 300ms", d)
+	}
+	start = time.Now()
+	if _, err := e.users.Login(from("203.0.113.9"), "admin", "wrong password"); jqlgate.ErrorCode(err) != jqlgate.EUNAUTHORIZED || time.Since(start) < 300*time.Millisecond {
+		t.Errorf("a guess past the ceiling: %v after %s, want EUNAUTHORIZED after the delay", err, time.Since(start))
+	}
+	// Another username is not slowed.
+	if _, err := e.users.Create(context.Background(), "bob", "correct horse", "*"); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	if _, err := e.users.Login(from("203.0.113.1"), "bob", "correct horse"); err != nil || time.Since(start) > 250*time.Millisecond {
+		t.Errorf("another username: %v after %s, want a prompt success", err, time.Since(start))
+	}
+}

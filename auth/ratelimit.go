@@ -51,25 +51,6 @@ func (s *limiterSet) allow(key string, now time.Time) (bool, time.Duration) {
 	return true, 0
 }
 
-// peek reports whether key has a token left, without taking it; when not,
-// how long until it has.
-func (s *limiterSet) peek(key string, now time.Time) (bool, time.Duration) {
-	if s.limit <= 0 {
-		return true, 0
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.m[key]
-	if !ok {
-		return true, 0
-	}
-	tokens := b.l.TokensAt(now)
-	if tokens >= 1 {
-		return true, 0
-	}
-	return false, time.Duration((1 - tokens) / float64(s.limit) * float64(time.Second))
-}
-
 func (s *limiterSet) sweep(now time.Time) {
 	if now.Sub(s.sweptAt) < time.Minute {
 		return

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"mime"
@@ -18,12 +19,15 @@ import (
 )
 
 // Server is the built-in OAuth2 authorization server (RFC 6749 client
-// credentials grant, RFC 7662 introspection, RFC 8414 metadata, JWKS).
-// Its handlers are plain net/http handlers; see Routes.
+// credentials grant, RFC 7662 introspection, RFC 7009 revocation, RFC 8414
+// metadata, JWKS). Its handlers are plain net/http handlers; see Routes.
 type Server struct {
 	Tokens  *Tokens
 	Clients ClientStore
-	Logger  *slog.Logger
+	// Principals keeps revoked tokens and answers introspection with the
+	// client's current state; nil serves no revocation endpoint.
+	Principals *Principals
+	Logger     *slog.Logger
 	// Per client id and per remote IP request rates on the token and
 	// introspection endpoints; zero picks the defaults (5/s burst 10 per
 	// client, 20/s burst 40 per IP), negative disables the limit. The
@@ -35,8 +39,10 @@ type Server struct {
 	// FailureRate and FailureBurst limit failed client authentications
 	// per remote IP and client id together; zero picks the default (10
 	// failures, then one every 6 s), negative disables the limit. Once
-	// used up, that IP's requests for that client id are answered 429
-	// without checking the secret.
+	// used up, that IP's wrong secrets for that client id are answered 429;
+	// a right secret passes whatever failed before it (client secrets carry
+	// 256 random bits, so guessing gains nothing, and nobody can lock a
+	// client out).
 	FailureRate  rate.Limit
 	FailureBurst int
 
@@ -55,12 +61,16 @@ type Route struct {
 
 // Routes returns the server's routes, to be mounted on the HTTP server.
 func (s *Server) Routes() []Route {
-	return []Route{
+	routes := []Route{
 		{http.MethodPost, "/oauth2/token", http.HandlerFunc(s.token)},
 		{http.MethodPost, "/oauth2/introspect", http.HandlerFunc(s.introspect)},
 		{http.MethodGet, "/.well-known/jwks.json", http.HandlerFunc(s.jwks)},
 		{http.MethodGet, "/.well-known/oauth-authorization-server", http.HandlerFunc(s.metadata)},
 	}
+	if s.Principals != nil {
+		routes = append(routes, Route{http.MethodPost, "/oauth2/revoke", http.HandlerFunc(s.revoke)})
+	}
+	return routes
 }
 
 // Handler returns the routes on one ServeMux (for tests and plain net/http).
@@ -181,13 +191,14 @@ func checkGrant(grant string) *oauthError {
 
 // authenticateClient parses the form and checks the client's credentials
 // (client_secret_basic or client_secret_post, not both). Every request
-// counts against the per-IP limit; failures against the limit of the
-// remote IP and client id together, checked before the secret; only a
-// request whose secret is right counts against the client's own limit.
+// counts against the per-IP limit. The secret is always checked (an HMAC,
+// cheap): a right one passes and counts against the client's own limit; a
+// wrong one counts against the limit of the remote IP and client id
+// together, and once that is used up is answered 429 rather than 401.
 // Unknown client and wrong secret give the same error.
 func (s *Server) authenticateClient(r *http.Request) (*jqlgate.Client, *oauthError) {
 	now := time.Now()
-	ip := remoteIP(r)
+	ip := clientIP(r)
 	if ok, d := s.byIP.allow(ip, now); !ok {
 		s.Logger.WarnContext(r.Context(), "oauth2 rate limited", "remote", ip)
 		return nil, tooMany(d)
@@ -199,11 +210,6 @@ func (s *Server) authenticateClient(r *http.Request) (*jqlgate.Client, *oauthErr
 	if oe != nil {
 		return nil, oe
 	}
-	failKey := ip + " " + id
-	if ok, d := s.failures.peek(failKey, now); !ok {
-		s.Logger.WarnContext(r.Context(), "oauth2 failed authentications rate limited", "client_id", id, "remote", ip)
-		return nil, tooMany(d)
-	}
 	c, err := s.Clients.Client(r.Context(), id)
 	if err != nil && jqlgate.ErrorCode(err) != jqlgate.ENOTFOUND {
 		s.Logger.ErrorContext(r.Context(), "look up client", "client_id", id, "error", err.Error())
@@ -214,7 +220,10 @@ func (s *Server) authenticateClient(r *http.Request) (*jqlgate.Client, *oauthErr
 		hash = c.SecretHash
 	}
 	if !CheckSecret(id, secret, hash) || c == nil {
-		s.failures.allow(failKey, now)
+		if ok, d := s.failures.allow(ip+" "+id, now); !ok {
+			s.Logger.WarnContext(r.Context(), "oauth2 failed authentications rate limited", "client_id", id, "remote", ip)
+			return nil, tooMany(d)
+		}
 		s.Logger.WarnContext(r.Context(), "oauth2 client authentication failed", "client_id", id, "remote", ip)
 		return nil, &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Description: "Client authentication failed.", basic: basic}
 	}
@@ -264,9 +273,14 @@ func clientCredentials(r *http.Request) (id, secret string, basic bool, oe *oaut
 	return "", "", false, &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Description: "Client authentication is required.", basic: true}
 }
 
-// remoteIP is the peer address of the connection. Forwarded headers are
-// not trusted: a client could set them to dodge the per-IP limit.
-func remoteIP(r *http.Request) string {
+// clientIP is the client's address as the gateway found it
+// (jqlgate.ClientAddrFromContext: the peer, or the address a trusted proxy
+// named), else the peer address of the connection. Forwarded headers are
+// not read here: a client could set them to dodge the per-IP limit.
+func clientIP(r *http.Request) string {
+	if a := jqlgate.ClientAddrFromContext(r.Context()); a != "" {
+		return a
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -299,7 +313,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 		invalidRequest("token is required.").write(w)
 		return
 	}
-	c, err := s.Tokens.VerifyAccess(r.Context(), tok)
+	c, err := s.verifyCurrent(r.Context(), tok)
 	if err != nil {
 		writeJSON(w, http.StatusOK, introspectResponse{Active: false})
 		return
@@ -320,16 +334,33 @@ func (s *Server) authorizeIntrospection(r *http.Request) *oauthError {
 		_, oe := s.authenticateClient(r)
 		return oe
 	}
-	if ok, d := s.byIP.allow(remoteIP(r), time.Now()); !ok {
+	if ok, d := s.byIP.allow(clientIP(r), time.Now()); !ok {
 		return tooMany(d)
 	}
 	if oe := parseForm(r); oe != nil {
 		return oe
 	}
-	if _, err := s.Tokens.VerifyAccess(r.Context(), strings.TrimSpace(bearer)); err != nil {
+	if _, err := s.verifyCurrent(r.Context(), strings.TrimSpace(bearer)); err != nil {
 		return &oauthError{status: http.StatusUnauthorized, Code: "invalid_token", Description: "The bearer token is invalid."}
 	}
 	return nil
+}
+
+// verifyCurrent verifies an access token and, with Principals, checks it
+// is not revoked and its client still exists; the claims' scope is then
+// what the client may still do.
+func (s *Server) verifyCurrent(ctx context.Context, tok string) (*Claims, error) {
+	now := s.Tokens.now()
+	c, err := s.Tokens.verifyAccessAt(ctx, tok, now)
+	if err != nil || s.Principals == nil {
+		return c, err
+	}
+	p, err := s.Principals.resolve(ctx, c, jqlgate.PrincipalClient, now)
+	if err != nil {
+		return nil, err
+	}
+	c.Scope = strings.Join(p.Permissions, " ")
+	return c, nil
 }
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
@@ -341,8 +372,7 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 	iss := strings.TrimSuffix(s.Tokens.issuer(), "/")
 	methods := []string{"client_secret_basic", "client_secret_post"}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
+	m := map[string]any{
 		"issuer":                                s.Tokens.issuer(),
 		"token_endpoint":                        iss + "/oauth2/token",
 		"introspection_endpoint":                iss + "/oauth2/introspect",
@@ -351,5 +381,11 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		"response_types_supported":              []string{},
 		"token_endpoint_auth_methods_supported": methods,
 		"introspection_endpoint_auth_methods_supported": methods,
-	})
+	}
+	if s.Principals != nil {
+		m["revocation_endpoint"] = iss + "/oauth2/revoke"
+		m["revocation_endpoint_auth_methods_supported"] = methods
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(m)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -281,5 +282,41 @@ func TestNoSecretsInLogs(t *testing.T) {
 		if strings.Contains(logs, secret) {
 			t.Errorf("log holds a secret %q: %s", secret, logs)
 		}
+	}
+}
+
+// Wrong secrets from one address used to lock that client id out of the
+// token endpoint for that address, the right secret included; behind a
+// proxy (one address for everyone) that let anyone lock any client out.
+// A right secret now passes whatever failed before it: only wrong ones
+// are limited.
+func TestTokenRightSecretPassesAfterFailures(t *testing.T) {
+	e := newEnv(t)
+	e.server = &auth.Server{Tokens: e.tokens, Clients: e.store, Logger: e.server.Logger, ClientRate: -1, IPRate: -1, FailureRate: 0.01, FailureBurst: 3}
+	h := e.server.Handler()
+	cfg := e.client(t, "*")
+	send := func(secret string) int {
+		req := httptest.NewRequest(http.MethodPost, "/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(cfg.ClientID, secret)
+		req.RemoteAddr = "192.0.2.9:40000" // guesser and client share one address, as behind a proxy
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	var got []int
+	for range 5 {
+		got = append(got, send("wrong-guess"))
+	}
+	if want := []int{401, 401, 401, 429, 429}; !slices.Equal(got, want) {
+		t.Errorf("wrong secrets answered %v, want %v", got, want)
+	}
+	for i := range 3 {
+		if code := send(cfg.ClientSecret); code != http.StatusOK {
+			t.Fatalf("the right secret %d after the failures, from the same address: got %d, want 200", i+1, code)
+		}
+	}
+	if code := send("wrong-again"); code != http.StatusTooManyRequests {
+		t.Errorf("a wrong secret after the right ones: got %d, want 429 (a success does not refill the guesser's budget)", code)
 	}
 }

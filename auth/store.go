@@ -31,6 +31,20 @@ type UserStore interface {
 	UserByUsername(ctx context.Context, username string) (*jqlgate.User, error)
 	Users(ctx context.Context) ([]*jqlgate.User, error)
 	DeleteUser(ctx context.Context, id string) error
+	// EndUserSessions increments user id's session version, so every
+	// token it got before stops working; ENOTFOUND when there is no such
+	// user.
+	EndUserSessions(ctx context.Context, id string) error
+}
+
+// RevocationStore keeps the ids (jti) of revoked tokens until they expire.
+type RevocationStore interface {
+	// RevokeToken records jti as revoked until expires (revoking it twice
+	// is no error) and forgets the revocations that have expired.
+	RevokeToken(ctx context.Context, jti string, expires time.Time) error
+	// RevokedTokens returns every revoked jti not expired at now, with its
+	// expiry.
+	RevokedTokens(ctx context.Context, now time.Time) (map[string]time.Time, error)
 }
 
 // KeyStore keeps token signing keys.
@@ -42,10 +56,27 @@ type KeyStore interface {
 	RetireSigningKeys(ctx context.Context, keep string, notAfter time.Time) error
 }
 
+// PrincipalStore is what Principals reads: the current record of each
+// principal, the revoked tokens, and a counter that moves with any change
+// to them.
+type PrincipalStore interface {
+	RevocationStore
+	// CredentialsVersion grows, in any process sharing the store, whenever
+	// a client, API key or user is deleted, its permissions change, an
+	// API key's secret or a user's password or session version changes, or
+	// a token is revoked.
+	CredentialsVersion(ctx context.Context) (int64, error)
+	Client(ctx context.Context, id string) (*jqlgate.Client, error)
+	APIKey(ctx context.Context, id string) (*jqlgate.APIKey, error)
+	User(ctx context.Context, id string) (*jqlgate.User, error)
+}
+
 // Store is everything auth keeps.
 type Store interface {
 	ClientStore
 	APIKeyStore
 	UserStore
 	KeyStore
+	RevocationStore
+	CredentialsVersion(ctx context.Context) (int64, error)
 }

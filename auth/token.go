@@ -28,6 +28,9 @@ type Claims struct {
 	ClientID string `json:"client_id,omitempty"`
 	Scope    string `json:"scope"`
 	Username string `json:"username,omitempty"`
+	// SessionVersion is, in a user token, the user's session version at
+	// login; the token stops working once it moves (see Principals).
+	SessionVersion int64 `json:"sv,omitempty"`
 }
 
 // Tokens issues and verifies jqlgate's own tokens.
@@ -83,6 +86,7 @@ func (t *Tokens) IssueAccess(ctx context.Context, clientID string, perms []strin
 func (t *Tokens) IssueUser(ctx context.Context, u *jqlgate.User) (string, *Claims, error) {
 	c := t.claims(u.ID, UserAudience, orDefault(t.UserTTL, 8*time.Hour), u.Permissions)
 	c.Username = u.Username
+	c.SessionVersion = u.SessionVersion
 	tok, err := t.sign(ctx, TypeUserToken, c)
 	return tok, c, err
 }
@@ -115,7 +119,12 @@ func (t *Tokens) sign(ctx context.Context, typ string, c *Claims) (string, error
 // that verified before is answered from a cache until it expires, while
 // its signing key still verifies.
 func (t *Tokens) VerifyAccess(ctx context.Context, token string) (*Claims, error) {
-	now := t.now()
+	return t.verifyAccessAt(ctx, token, t.now())
+}
+
+// verifyAccessAt is VerifyAccess at now, for a caller that needs the time
+// too (one clock read per request).
+func (t *Tokens) verifyAccessAt(ctx context.Context, token string, now time.Time) (*Claims, error) {
 	iss, aud := t.issuer(), t.audience()
 	e, h, ok := t.verified.get(token, now)
 	if ok && e.iss == iss && e.aud == aud {
@@ -124,7 +133,7 @@ func (t *Tokens) VerifyAccess(ctx context.Context, token string) (*Claims, error
 			return &c, nil
 		}
 	}
-	c, kid, err := t.verifyKid(ctx, token, TypeAccessToken, aud)
+	c, kid, err := t.verifyKid(ctx, token, TypeAccessToken, aud, now)
 	if err != nil {
 		return nil, err
 	}
@@ -135,18 +144,18 @@ func (t *Tokens) VerifyAccess(ctx context.Context, token string) (*Claims, error
 
 // VerifyUser checks a system.User token and returns its claims.
 func (t *Tokens) VerifyUser(ctx context.Context, token string) (*Claims, error) {
-	return t.verify(ctx, token, TypeUserToken, UserAudience)
+	return t.verify(ctx, token, TypeUserToken, UserAudience, t.now())
 }
 
 // verify accepts only ES256 (so never "none" nor an HMAC made with a
 // public key), the expected "typ", a known key, and a valid iss, aud, exp.
-func (t *Tokens) verify(ctx context.Context, token, typ, aud string) (*Claims, error) {
-	c, _, err := t.verifyKid(ctx, token, typ, aud)
+func (t *Tokens) verify(ctx context.Context, token, typ, aud string, now time.Time) (*Claims, error) {
+	c, _, err := t.verifyKid(ctx, token, typ, aud, now)
 	return c, err
 }
 
 // verifyKid is verify that also returns the id of the key that signed.
-func (t *Tokens) verifyKid(ctx context.Context, token, typ, aud string) (*Claims, string, error) {
+func (t *Tokens) verifyKid(ctx context.Context, token, typ, aud string, now time.Time) (*Claims, string, error) {
 	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		return nil, "", unauthorized("malformed token or disallowed algorithm")
@@ -162,7 +171,7 @@ func (t *Tokens) verifyKid(ctx context.Context, token, typ, aud string) (*Claims
 	if err := tok.Claims(pub, &c); err != nil {
 		return nil, "", unauthorized("bad signature")
 	}
-	if err := checkClaims(c.Claims, t.issuer(), aud, t.now(), orDefault(t.Leeway, 30*time.Second)); err != nil {
+	if err := checkClaims(c.Claims, t.issuer(), aud, now, orDefault(t.Leeway, 30*time.Second)); err != nil {
 		return nil, "", err
 	}
 	return &c, tok.Headers[0].KeyID, nil

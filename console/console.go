@@ -34,6 +34,10 @@ type Config struct {
 	// Authenticate checks the token system.User authenticate returns
 	// (class jwt).
 	Authenticate AuthenticateFunc
+	// SignOut ends, on the server, every session of the signed-in user
+	// (their session version moves, so a copy of the cookie stops working
+	// too); nil only clears the browser's cookie.
+	SignOut func(ctx context.Context, p *jqlgate.Principal) error
 	// Key is the server's master secret; the session cookie's signing and
 	// encryption keys are derived from it.
 	Key []byte

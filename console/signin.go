@@ -59,11 +59,24 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// signOut ends the session on the server, not only in the browser: the
+// user's session version moves, so the token the cookie holds (and any
+// copy of the cookie) is refused from then on. If the server can't end it,
+// the user stays signed in and is told so.
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 	q := c.session(w, r)
 	if !q.checkCSRF() {
 		c.fail(q, http.StatusForbidden, "The form has expired; reload the page and try again.")
 		return
+	}
+	if token, _ := q.sess.Values["token"].(string); token != "" && c.cfg.SignOut != nil {
+		if p, err := c.cfg.Authenticate(r.Context(), jqlgate.AuthJWT, token); err == nil && p != nil {
+			if err := c.cfg.SignOut(r.Context(), p); err != nil {
+				c.cfg.Logger.ErrorContext(r.Context(), "console sign-out", "user", p.ID, "error", err.Error())
+				c.fail(q, http.StatusServiceUnavailable, "Signing out failed on the server; try again.")
+				return
+			}
+		}
 	}
 	q.sess.Values = map[any]any{}
 	q.sess.Options.MaxAge = -1

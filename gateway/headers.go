@@ -34,7 +34,8 @@ func validRequestID(id string) bool {
 
 // requestID keeps the client's X-Request-Id when it is a short safe token
 // and otherwise makes one, echoes it in the answer and puts it in the
-// request's context for logs and handlers.
+// request's context for logs and handlers, with the client's address
+// (c.RealIP, which honours TrustedProxies).
 func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -43,7 +44,8 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 			id = jqlgate.NewID("req")
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
-		c.SetRequest(r.WithContext(jqlgate.NewContextWithRequestID(r.Context(), id)))
+		ctx := jqlgate.NewContextWithClientAddr(jqlgate.NewContextWithRequestID(r.Context(), id), c.RealIP())
+		c.SetRequest(r.WithContext(ctx))
 		return next(c)
 	}
 }

@@ -58,6 +58,12 @@ type Server struct {
 	// Metrics is the registry the gateway's collectors join and /metrics
 	// serves; nil uses a registry of its own.
 	Metrics *prometheus.Registry
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client's address (see ParseTrustedProxies); empty believes no
+	// header. The address found is what per-IP limits and login lock-outs
+	// key on, and reaches every route's request context
+	// (jqlgate.ClientAddrFromContext).
+	TrustedProxies []*net.IPNet
 
 	echo *echo.Echo
 	ln   net.Listener
@@ -95,6 +101,7 @@ func NewServer(addr string, logger *slog.Logger, ready func(ctx context.Context)
 // setup applies the configured fields once, before the first request.
 func (s *Server) setup() {
 	s.once.Do(func() {
+		s.echo.IPExtractor = ipExtractor(s.TrustedProxies)
 		s.lim = s.Limits.withDefaults()
 		s.limiter = newLimiter(s.lim.Rate, s.lim.Burst)
 		var err error

@@ -11,17 +11,27 @@ import (
 	"github.com/jqlgate/jqlgate"
 )
 
-// AuthStore keeps OAuth2 clients, API keys, system users and token signing
-// keys. All four collections are small. Deleting a principal or changing its permissions
-// increments a change counter in the meta collection (see Version), so
-// every process's dispatcher notices.
+// AuthStore keeps OAuth2 clients, API keys, system users, token signing
+// keys and revoked tokens. All five collections are small. Deleting a
+// principal or changing its permissions increments a change counter in the
+// meta collection (see Version), so every process's dispatcher notices;
+// that and every other change authentication must honour increment a
+// second one (see CredentialsVersion).
 type AuthStore struct {
-	clients, apiKeys, users, keys, meta *mongo.Collection
+	clients, apiKeys, users, keys, revoked, meta *mongo.Collection
 }
 
 // principalsMetaID is the _id of the meta document whose version counts
 // principal deletions and permission changes.
 const principalsMetaID = "principals"
+
+// credentialsMetaID is the _id of the meta document whose version counts
+// what principalsMetaID counts, and new API key secrets, passwords,
+// session versions and revoked tokens.
+const credentialsMetaID = "credentials"
+
+// RevokedTokenCollection holds the revoked tokens' ids until they expire.
+const RevokedTokenCollection = "auth_revoked_tokens"
 
 // NewAuthStore returns the auth store in db.
 func NewAuthStore(db *mongo.Database) *AuthStore {
@@ -30,6 +40,7 @@ func NewAuthStore(db *mongo.Database) *AuthStore {
 		apiKeys: db.Collection("auth_api_keys"),
 		users:   db.Collection("auth_users"),
 		keys:    db.Collection("auth_signing_keys"),
+		revoked: db.Collection(RevokedTokenCollection),
 		meta:    db.Collection(MetaCollection),
 	}
 }
@@ -41,12 +52,31 @@ func (s *AuthStore) Version(ctx context.Context) (int64, error) {
 	return metaVersion(ctx, s.meta, principalsMetaID, "mongodb.AuthStore.Version")
 }
 
-// bump increments the principals change counter after a write.
+// CredentialsVersion returns the credentials change counter: it grows with
+// every change of Version and every new API key secret, password, session
+// version or revoked token, by any process.
+func (s *AuthStore) CredentialsVersion(ctx context.Context) (int64, error) {
+	return metaVersion(ctx, s.meta, credentialsMetaID, "mongodb.AuthStore.CredentialsVersion")
+}
+
+// bump increments the principals and credentials change counters after a
+// write.
 func (s *AuthStore) bump(ctx context.Context, err error) error {
 	if err != nil {
 		return err
 	}
-	return metaBump(ctx, s.meta, principalsMetaID, "mongodb.AuthStore.bump")
+	if err := metaBump(ctx, s.meta, principalsMetaID, "mongodb.AuthStore.bump"); err != nil {
+		return err
+	}
+	return s.bumpCredentials(ctx, nil)
+}
+
+// bumpCredentials increments the credentials change counter after a write.
+func (s *AuthStore) bumpCredentials(ctx context.Context, err error) error {
+	if err != nil {
+		return err
+	}
+	return metaBump(ctx, s.meta, credentialsMetaID, "mongodb.AuthStore.bumpCredentials")
 }
 
 // EnsureIndexes creates the unique username index.
@@ -78,9 +108,9 @@ func (s *AuthStore) DeleteClient(ctx context.Context, id string) error {
 	return s.bump(ctx, authDelete(ctx, s.clients, id, "mongodb.AuthStore.DeleteClient"))
 }
 
-// SetClientPermissions replaces a client's permissions. Tokens already
-// issued keep their scope until they expire; its subscriptions follow the
-// new permissions at once.
+// SetClientPermissions replaces a client's permissions; its tokens and
+// subscriptions follow the new permissions (the counters tell every
+// process).
 func (s *AuthStore) SetClientPermissions(ctx context.Context, id string, perms []string) error {
 	return s.bump(ctx, authSetPermissions(ctx, s.clients, id, perms, true, "mongodb.AuthStore.SetClientPermissions"))
 }
@@ -122,16 +152,65 @@ func (s *AuthStore) SetAPIKeyPermissions(ctx context.Context, id string, perms [
 
 // SetAPIKeyHash replaces an API key's hash (its secret).
 func (s *AuthStore) SetAPIKeyHash(ctx context.Context, id string, hash []byte) error {
-	return authSet(ctx, s.apiKeys, id, bson.M{"hash": hash}, "mongodb.AuthStore.SetAPIKeyHash")
+	return s.bumpCredentials(ctx, authSet(ctx, s.apiKeys, id, bson.M{"hash": hash}, "mongodb.AuthStore.SetAPIKeyHash"))
 }
 
-// SetUserPassword replaces a user's password hash.
+// SetUserPassword replaces a user's password hash and moves their session
+// version (signing them out everywhere).
 func (s *AuthStore) SetUserPassword(ctx context.Context, id string, hash []byte) error {
-	return authSet(ctx, s.users, id, bson.M{"passwordHash": hash}, "mongodb.AuthStore.SetUserPassword")
+	return s.bumpCredentials(ctx, authUpdate(ctx, s.users, id, bson.M{"$set": bson.M{"passwordHash": hash}, "$inc": sessionInc},
+		"mongodb.AuthStore.SetUserPassword"))
+}
+
+// sessionInc moves a user's session version.
+var sessionInc = bson.M{"sessionVersion": int64(1)}
+
+// EndUserSessions moves a user's session version, so every token the user
+// got before stops working; ENOTFOUND when there is no such user.
+func (s *AuthStore) EndUserSessions(ctx context.Context, id string) error {
+	return s.bumpCredentials(ctx, authUpdate(ctx, s.users, id, bson.M{"$inc": sessionInc}, "mongodb.AuthStore.EndUserSessions"))
+}
+
+// RevokeToken records jti as revoked until expires and deletes the
+// revocations already expired.
+func (s *AuthStore) RevokeToken(ctx context.Context, jti string, expires time.Time) error {
+	const op = "mongodb.AuthStore.RevokeToken"
+	now := time.Now().UTC()
+	if _, err := s.revoked.DeleteMany(Counted(ctx), bson.M{"expiresAt": bson.M{"$lte": now}}); err != nil {
+		return translate(op, err)
+	}
+	_, err := s.revoked.UpdateOne(Counted(ctx), bson.M{"_id": jti}, bson.M{"$max": bson.M{"expiresAt": expires.UTC()}},
+		options.UpdateOne().SetUpsert(true))
+	return s.bumpCredentials(ctx, translate(op, err))
+}
+
+// RevokedTokens returns every revoked jti that has not expired at now.
+func (s *AuthStore) RevokedTokens(ctx context.Context, now time.Time) (map[string]time.Time, error) {
+	const op = "mongodb.AuthStore.RevokedTokens"
+	cur, err := s.revoked.Find(Counted(ctx), bson.M{"expiresAt": bson.M{"$gt": now.UTC()}})
+	if err != nil {
+		return nil, translate(op, err)
+	}
+	var docs []struct {
+		ID        string    `bson:"_id"`
+		ExpiresAt time.Time `bson:"expiresAt"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate(op, err)
+	}
+	out := make(map[string]time.Time, len(docs))
+	for _, d := range docs {
+		out[d.ID] = d.ExpiresAt
+	}
+	return out, nil
 }
 
 func authSet(ctx context.Context, c *mongo.Collection, id string, set bson.M, op string) error {
-	res, err := c.UpdateByID(Counted(ctx), id, bson.M{"$set": set})
+	return authUpdate(ctx, c, id, bson.M{"$set": set}, op)
+}
+
+func authUpdate(ctx context.Context, c *mongo.Collection, id string, update bson.M, op string) error {
+	res, err := c.UpdateByID(Counted(ctx), id, update)
 	if err == nil && res.MatchedCount == 0 {
 		err = mongo.ErrNoDocuments
 	}
@@ -169,9 +248,11 @@ func (s *AuthStore) User(ctx context.Context, id string) (*jqlgate.User, error) 
 	return authFind[jqlgate.User](ctx, s.users, id, "mongodb.AuthStore.User")
 }
 
-// SetUserPermissions replaces a user's permissions.
+// SetUserPermissions replaces a user's permissions and moves their
+// session version (signing them out everywhere).
 func (s *AuthStore) SetUserPermissions(ctx context.Context, id string, perms []string) error {
-	return s.bump(ctx, authSetPermissions(ctx, s.users, id, perms, false, "mongodb.AuthStore.SetUserPermissions"))
+	return s.bump(ctx, authUpdate(ctx, s.users, id, bson.M{"$set": bson.M{"permissions": perms}, "$inc": sessionInc},
+		"mongodb.AuthStore.SetUserPermissions"))
 }
 
 // CreateSigningKey stores a new signing key.

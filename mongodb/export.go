@@ -19,7 +19,7 @@ import (
 // fixedCollections are the store's own collections; every other one is a
 // record collection.
 var fixedCollections = map[string]bool{
-	"auth_clients": true, "auth_api_keys": true, "auth_users": true, "auth_signing_keys": true,
+	"auth_clients": true, "auth_api_keys": true, "auth_users": true, "auth_signing_keys": true, RevokedTokenCollection: true,
 	SubscriptionCollection: true, MetaCollection: true, TrustedSiteCollection: true,
 	"events": true, "attempts": true, "nodes": true, IntentCollection: true,
 }

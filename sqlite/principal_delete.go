@@ -25,7 +25,7 @@ func (s *AuthStore) DeletePrincipal(ctx context.Context, kind, id, reason string
 	}
 	var n int64
 	err := s.db.Write(ctx, func(tx *Tx) error {
-		if err := execOneBump(tx, principalsVersion, `DELETE FROM `+table+` WHERE id = ?`, id); err != nil {
+		if err := execOneBumps(tx, principalCounters, `DELETE FROM `+table+` WHERE id = ?`, id); err != nil {
 			return err
 		}
 		res, err := tx.Exec(disableOwnedSubs, reason, nanos(disabledAt(tx)), kind+":"+id)

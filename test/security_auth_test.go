@@ -289,3 +289,113 @@ func TestSecurityPublicIntentBadToken(t *testing.T) {
 		t.Errorf("authenticate with a stale jwt cookie: got %d %+v, want the wrong-password 401", resp.StatusCode, a.Errors)
 	}
 }
+
+// forwarded is an HTTP client whose requests say, through
+// X-Forwarded-For, that they come from addr (what a reverse proxy in front
+// of jqlgate adds).
+func forwarded(addr string) *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: headerTransport{"X-Forwarded-For", addr}}
+}
+
+type headerTransport struct{ name, value string }
+
+func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(h.name, h.value)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// loginVia posts system.User authenticate through hc and returns the
+// status.
+func loginVia(t *testing.T, hc *http.Client, p *proc, username, password string) int {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{
+		"__meta__": map[string]any{"namespace": "system.User", "schema": "controller", "intent": "authenticate"},
+		"username": username, "password": password,
+	})
+	req, _ := http.NewRequest(http.MethodPost, p.URL+"/jql", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// Behind a reverse proxy every request came from the proxy's address, so
+// ten wrong secrets from anyone locked the client out of /oauth2/token
+// for everyone, the right secret included. With --trusted-proxies each
+// client is its own address, and a right secret passes whatever failed
+// before it, even from the guesser's address.
+func TestSecurityTokenEndpointBehindProxyNoLockout(t *testing.T) {
+	p := serve(t, t.TempDir(), "JQLGATE_BOOTSTRAP_CLIENT_ID="+adminID, "JQLGATE_BOOTSTRAP_CLIENT_SECRET="+adminSecret,
+		"JQLGATE_TRUSTED_PROXIES=127.0.0.1/32")
+	guesser := forwarded("203.0.113.9")
+	statuses := map[int]int{}
+	for range 15 {
+		statuses[postToken(t, guesser, p.URL+"/oauth2/token", adminID, "wrong-secret-guess")]++
+	}
+	if statuses[http.StatusUnauthorized] != 10 || statuses[http.StatusTooManyRequests] != 5 {
+		t.Errorf("15 wrong secrets answered %v, want 10 401s then 429s", statuses)
+	}
+	for name, hc := range map[string]*http.Client{"another client behind the proxy": forwarded("198.51.100.1"), "the guesser's own address": guesser} {
+		if code := postToken(t, hc, p.URL+"/oauth2/token", adminID, adminSecret); code != 200 {
+			t.Errorf("the right secret from %s after the guesses: got %d, want 200", name, code)
+		}
+	}
+}
+
+// A console or API login lock-out used to key on the username alone:
+// five wrong passwords from anywhere locked an admin out for everyone, for
+// up to 15 minutes. It keys on the username and the address now; the
+// per-username ceiling only slows logins, and the right password still
+// signs in from an address that did not guess.
+func TestSecurityLoginLockoutPerAddress(t *testing.T) {
+	dir := t.TempDir()
+	createDocUser(t, dir) // ada / correct horse battery staple
+	p := serve(t, dir, "JQLGATE_TRUSTED_PROXIES=127.0.0.1/32")
+	const right = "correct horse battery staple"
+	guesser := forwarded("203.0.113.9")
+	for i := range 5 {
+		if code := loginVia(t, guesser, p, "ada", "wrong password"); code != 401 {
+			t.Fatalf("guess %d: %d, want 401", i+1, code)
+		}
+	}
+	if code := loginVia(t, guesser, p, "ada", right); code != 429 {
+		t.Errorf("the guesser's address after 5 guesses: %d, want 429", code)
+	}
+	if code := loginVia(t, forwarded("198.51.100.1"), p, "ada", right); code != 200 {
+		t.Errorf("ada from her own address while the guesser is locked out: %d, want 200", code)
+	}
+
+	// Guesses spread over many addresses, none locked out, reach the
+	// per-username ceiling (20): ada is slowed, not refused.
+	for i := range 20 {
+		if code := loginVia(t, forwarded("192.0.2."+strconv.Itoa(10+i/4)), p, "ada", "wrong password"); code != 401 {
+			t.Fatalf("spread guess %d: %d, want 401", i+1, code)
+		}
+	}
+	start := time.Now()
+	if code := loginVia(t, forwarded("198.51.100.2"), p, "ada", right); code != 200 {
+		t.Errorf("ada from a new address past the ceiling: %d, want 200", code)
+	}
+	if d := time.Since(start); d < 2*time.Second {
+		t.Errorf("a login past the ceiling took %s, want it delayed by 2s", d)
+	}
+}
+
+// With no --trusted-proxies (the default) X-Forwarded-For is the client's
+// to write, so it is ignored: a guesser can't dodge its lock-out by
+// naming new addresses.
+func TestSecurityForwardedForIgnoredByDefault(t *testing.T) {
+	dir := t.TempDir()
+	createDocUser(t, dir)
+	p := serve(t, dir)
+	for i := range 5 {
+		loginVia(t, forwarded("203.0.113."+strconv.Itoa(i+1)), p, "ada", "wrong password")
+	}
+	if code := loginVia(t, forwarded("198.51.100.99"), p, "ada", "wrong password"); code != 429 {
+		t.Errorf("a sixth guess naming a new X-Forwarded-For address: %d, want 429 (the header is not trusted)", code)
+	}
+}

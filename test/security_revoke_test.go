@@ -3,9 +3,14 @@ package test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -254,5 +259,247 @@ func TestSecurityRevokePrivateTargetsStopsPrivateDeliveries(t *testing.T) {
 	time.Sleep(time.Second)
 	if n := mine.count(); n != 1 {
 		t.Errorf("the private receiver got %d webhooks, want 1 (none after privateTargets was taken)", n)
+	}
+}
+
+// jqlAs runs namespace:intent with tok of class.
+func jqlAs(p *proc, class, tok, namespace, intent string, fields map[string]any) answer {
+	m := meta(namespace, "controller", intent, tok)
+	m["authenticationClass"] = class
+	body := map[string]any{"__meta__": m}
+	for k, v := range fields {
+		body[k] = v
+	}
+	return p.jql(body)
+}
+
+// makeAdmin is the admin intent the revoked tokens try: creating a client
+// holding *.
+func makeAdmin(p *proc, class, tok string) answer {
+	return jqlAs(p, class, tok, "system.Client", "createClient", map[string]any{"name": "escalate", "scope": "*"})
+}
+
+// serveStable is serveWithAdmin with a fixed issuer, so tokens from
+// before a restart (on another port) still verify.
+func serveStable(t *testing.T, dataDir string) *proc {
+	t.Helper()
+	return serve(t, dataDir, "JQLGATE_BOOTSTRAP_CLIENT_ID="+adminID, "JQLGATE_BOOTSTRAP_CLIENT_SECRET="+adminSecret,
+		"JQLGATE_OAUTH2_ISSUER=http://jqlgate.test")
+}
+
+// A deleted * client's access token lost nothing until it expired: it
+// still created clients holding *. Now it is refused (401) at once when
+// serve deletes the client, and after a restart when the CLI deleted it.
+func TestSecurityRevokeDeletedClientTokenRefused(t *testing.T) {
+	dataDir := t.TempDir()
+	live := createClient(t, dataDir, "live", "*")
+	offline := createClient(t, dataDir, "offline", "*")
+	bystander := createClient(t, dataDir, "bystander", "*")
+	p := serveStable(t, dataDir)
+	admin := p.token(adminID, adminSecret)
+	liveTok, offlineTok := p.token(live.ClientID, live.ClientSecret), p.token(offline.ClientID, offline.ClientSecret)
+	bystanderTok := p.token(bystander.ClientID, bystander.ClientSecret)
+	makeAdmin(p, "oauth2", liveTok).must(t)
+
+	p.admin(admin, "system.Client", "deleteClient", map[string]any{"id": live.ClientID}).must(t)
+	if a := makeAdmin(p, "oauth2", liveTok); a.HTTPStatus != 401 {
+		t.Errorf("createClient with the token of a client serve deleted: got %d %s, want 401", a.HTTPStatus, a.Raw)
+	}
+	p.stop()
+	var out map[string]any
+	cli(t, dataDir, &out, "client", "delete", "--id", offline.ClientID)
+	p = serveStable(t, dataDir)
+	if a := makeAdmin(p, "oauth2", offlineTok); a.HTTPStatus != 401 {
+		t.Errorf("createClient with the token of a client the CLI deleted: got %d %s, want 401", a.HTTPStatus, a.Raw)
+	}
+	makeAdmin(p, "oauth2", bystanderTok).must(t) // tokens from before the restart still work
+}
+
+// A narrowed client's token does only what the client may do now.
+func TestSecurityRevokeNarrowedClientToken(t *testing.T) {
+	dataDir := t.TempDir()
+	c := createClient(t, dataDir, "narrowed", "*")
+	p := serveWithAdmin(t, dataDir)
+	tok := p.token(c.ClientID, c.ClientSecret)
+	p.admin(p.token(adminID, adminSecret), "system.Client", "updateClient", map[string]any{"id": c.ClientID, "scope": "profile.Customer:retrieve"}).must(t)
+	if a := makeAdmin(p, "oauth2", tok); a.HTTPStatus != 403 {
+		t.Errorf("createClient with the * token of a client narrowed to profile.Customer:retrieve: got %d %s, want 403", a.HTTPStatus, a.Raw)
+	}
+	if a := p.jql(map[string]any{"__meta__": meta("profile.Customer", "model", "retrieve", tok)}); a.HTTPStatus != 200 {
+		t.Errorf("what the client may still do: got %d %s, want 200", a.HTTPStatus, a.Raw)
+	}
+}
+
+// A deleted * user's token (class jwt) is refused too.
+func TestSecurityRevokeDeletedUserToken(t *testing.T) {
+	dataDir := t.TempDir()
+	createConsoleUser(t, dataDir, "root", "*")
+	p := serveWithAdmin(t, dataDir)
+	tok := userToken(t, p, "root")
+	makeAdmin(p, "jwt", tok).must(t)
+	var users []struct{ ID, Username string }
+	admin := p.token(adminID, adminSecret)
+	p.admin(admin, "system.User", "listUsers", nil).must(t).decode(t, &users)
+	if len(users) != 1 || users[0].Username != "root" {
+		t.Fatalf("users = %+v", users)
+	}
+	p.admin(admin, "system.User", "deleteUser", map[string]any{"id": users[0].ID}).must(t)
+	if a := makeAdmin(p, "jwt", tok); a.HTTPStatus != 401 {
+		t.Errorf("createClient with a deleted user's token: got %d %s, want 401", a.HTTPStatus, a.Raw)
+	}
+}
+
+// revokeToken posts RFC 7009 revocation of tok with the client's
+// credentials and returns the status.
+func revokeToken(t *testing.T, p *proc, c clientCreds, tok string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, p.URL+"/oauth2/revoke", strings.NewReader(url.Values{"token": {tok}, "token_type_hint": {"access_token"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// RFC 7009: /oauth2/revoke (in the server metadata) ends one token, for
+// good: it stays refused after a restart.
+func TestSecurityRevokeTokenEndpoint(t *testing.T) {
+	dataDir := t.TempDir()
+	c := createClient(t, dataDir, "revoker", "*")
+	p := serveStable(t, dataDir)
+	var md map[string]any
+	if code, body := p.get("/.well-known/oauth-authorization-server"); code != 200 || json.Unmarshal([]byte(body), &md) != nil || md["revocation_endpoint"] == nil {
+		t.Errorf("metadata: %d %s, want a revocation_endpoint", code, body)
+	}
+	tok, other := p.token(c.ClientID, c.ClientSecret), p.token(c.ClientID, c.ClientSecret)
+	makeAdmin(p, "oauth2", tok).must(t)
+	if code := revokeToken(t, p, c, tok); code != 200 {
+		t.Fatalf("revoke: %d, want 200", code)
+	}
+	if a := makeAdmin(p, "oauth2", tok); a.HTTPStatus != 401 {
+		t.Errorf("the revoked token: got %d %s, want 401", a.HTTPStatus, a.Raw)
+	}
+	if code := revokeToken(t, p, c, "not-a-token"); code != 200 {
+		t.Errorf("revoking an unknown token: %d, want 200 (RFC 7009 §2.2)", code)
+	}
+	p.stop()
+	p = serveStable(t, dataDir)
+	if a := makeAdmin(p, "oauth2", tok); a.HTTPStatus != 401 {
+		t.Errorf("the revoked token after a restart: got %d %s, want 401", a.HTTPStatus, a.Raw)
+	}
+	makeAdmin(p, "oauth2", other).must(t) // only that token
+}
+
+// consoleSession signs user in to the console over plain HTTP and returns
+// the session cookie and a form token of the signed-in session.
+func consoleSession(t *testing.T, p *proc, user string) (cookie *http.Cookie, csrf string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page := func(path string) string {
+		resp, err := c.Get(p.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(b)
+		if resp.StatusCode != 200 || m == nil {
+			t.Fatalf("GET %s: %d without a form token", path, resp.StatusCode)
+		}
+		return string(m[1])
+	}
+	resp, err := c.PostForm(p.URL+"/console/signin", url.Values{"csrf": {page("/console/signin")}, "username": {user}, "password": {consolePassword}, "next": {"/console/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/" {
+		t.Fatalf("signing in %s answered %d to %q", user, resp.StatusCode, resp.Header.Get("Location"))
+	}
+	csrf = page("/console/")
+	u, _ := url.Parse(p.URL + "/console/")
+	for _, ck := range jar.Cookies(u) {
+		if ck.Name == "jqlgate_console" {
+			cookie = ck
+		}
+	}
+	if cookie == nil {
+		t.Fatal("no console session cookie")
+	}
+	return cookie, csrf
+}
+
+// consoleStatus requests the console overview with only cookie (a copy of
+// a session, as a thief would hold it) and returns the status.
+func consoleStatus(t *testing.T, p *proc, cookie *http.Cookie) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, p.URL+"/console/", nil)
+	req.AddCookie(cookie)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// A console session, and any copy of its cookie, ends on the server when
+// the user signs out, is deleted, or gets a new password or new
+// permissions: the copied cookie is sent to sign in (303), where it used
+// to answer 200 until the token inside it expired.
+func TestSecurityRevokeConsoleSessionEnds(t *testing.T) {
+	dataDir := t.TempDir()
+	for _, u := range []string{"leaver", "deleted", "repassed", "narrowed", "bystander"} {
+		createConsoleUser(t, dataDir, u, "*")
+	}
+	p := serveWithAdmin(t, dataDir)
+	admin := p.token(adminID, adminSecret)
+	var users []struct{ ID, Username string }
+	p.admin(admin, "system.User", "listUsers", nil).must(t).decode(t, &users)
+	ids := map[string]string{}
+	for _, u := range users {
+		ids[u.Username] = u.ID
+	}
+	sessions := map[string]*http.Cookie{}
+	csrf := map[string]string{}
+	for _, u := range []string{"leaver", "deleted", "repassed", "narrowed", "bystander"} {
+		sessions[u], csrf[u] = consoleSession(t, p, u)
+		if code := consoleStatus(t, p, sessions[u]); code != 200 {
+			t.Fatalf("%s's session: %d, want 200", u, code)
+		}
+	}
+
+	// Signing out, with the browser's own cookie; the copy is tried after.
+	req, _ := http.NewRequest(http.MethodPost, p.URL+"/console/signout", strings.NewReader(url.Values{"csrf": {csrf["leaver"]}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", p.URL)
+	req.AddCookie(sessions["leaver"])
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out: %d, want 303", resp.StatusCode)
+	}
+	p.admin(admin, "system.User", "deleteUser", map[string]any{"id": ids["deleted"]}).must(t)
+	p.admin(admin, "system.User", "rotateUserPassword", map[string]any{"id": ids["repassed"], "password": "a brand new password"}).must(t)
+	p.admin(admin, "system.User", "updateUser", map[string]any{"id": ids["narrowed"], "scope": "profile.Customer:retrieve"}).must(t)
+
+	for _, u := range []string{"leaver", "deleted", "repassed", "narrowed"} {
+		if code := consoleStatus(t, p, sessions[u]); code != http.StatusSeeOther {
+			t.Errorf("a copy of %s's session cookie afterwards: %d, want 303 to sign in", u, code)
+		}
+	}
+	if code := consoleStatus(t, p, sessions["bystander"]); code != 200 {
+		t.Errorf("another user's session: %d, want 200", code)
+	}
+	// Signing in again works.
+	if ck, _ := consoleSession(t, p, "leaver"); consoleStatus(t, p, ck) != 200 {
+		t.Error("signing in again after signing out: the new session does not work")
 	}
 }

@@ -246,11 +246,11 @@ func clientActions() []adminAction {
 				}
 				return printJSON(w, out)
 			}},
-		{"delete", "Deletes an OAuth2 client and disables its webhook subscriptions (\"owner deleted\"); its tokens stay valid until they expire.", []option{idOpt},
+		{"delete", "Deletes an OAuth2 client and disables its webhook subscriptions (\"owner deleted\"); its tokens stop working.", []option{idOpt},
 			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
 				return st.deletePrincipal(ctx, w, jqlgate.PrincipalClient, o.str("id"), st.auth.DeleteClient)
 			}},
-		{"update", "Replaces a client's permissions; its webhooks stop receiving events it may no longer read. Tokens already issued keep their scope until they expire.", []option{idOpt, scopeOpt},
+		{"update", "Replaces a client's permissions; its tokens and webhooks get only what the new ones allow.", []option{idOpt, scopeOpt},
 			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
 				return updated(w, o, setScope(ctx, o.str("scope"), o.str("id"), st.auth.SetClientPermissions))
 			}},
@@ -336,11 +336,11 @@ func userActions() []adminAction {
 				}
 				return printJSON(w, out)
 			}},
-		{"delete", "Deletes a system user and disables its webhook subscriptions (\"owner deleted\"); tokens already issued stay valid until they expire.", []option{idOpt},
+		{"delete", "Deletes a system user and disables its webhook subscriptions (\"owner deleted\"); its tokens and console sessions end.", []option{idOpt},
 			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
 				return st.deletePrincipal(ctx, w, jqlgate.PrincipalUser, o.str("id"), st.auth.DeleteUser)
 			}},
-		{"set-password", "Replaces a user's password with the first line of standard input; tokens already issued stay valid until they expire.", []option{idOpt},
+		{"set-password", "Replaces a user's password with the first line of standard input; the user's tokens and console sessions end.", []option{idOpt},
 			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
 				pw, err := readPassword()
 				if err != nil {
@@ -355,7 +355,7 @@ func userActions() []adminAction {
 				}
 				return printJSON(w, map[string]string{"updated": o.str("id")})
 			}},
-		{"update", "Replaces a user's permissions; its webhooks stop receiving events it may no longer read. Tokens already issued keep their scope until they expire.", []option{idOpt, scopeOpt},
+		{"update", "Replaces a user's permissions; its webhooks stop receiving events it may no longer read, and its tokens and console sessions end.", []option{idOpt, scopeOpt},
 			func(ctx context.Context, st *adminStore, o *optionSet, w io.Writer) error {
 				return updated(w, o, setScope(ctx, o.str("scope"), o.str("id"), st.auth.SetUserPermissions))
 			}},

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/jqlgate/jqlgate"
+	"github.com/jqlgate/jqlgate/auth"
 	"github.com/jqlgate/jqlgate/gateway"
 )
 
@@ -25,6 +27,7 @@ var serveOptions = append([]option{
 	{flag: "request-timeout", env: "JQLGATE_REQUEST_TIMEOUT", def: "30s", usage: "how long one JQL request may take, body read included"},
 	{flag: "rate-limit", env: "JQLGATE_RATE_LIMIT", def: "200", usage: "JQL requests per second per client (by principal, or by IP before auth); negative disables"},
 	{flag: "rate-burst", env: "JQLGATE_RATE_BURST", def: "400", usage: "requests a client may burst above --rate-limit"},
+	{flag: "trusted-proxies", env: "JQLGATE_TRUSTED_PROXIES", def: "", usage: "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For names the client's address (for per-IP limits and login lock-outs); empty trusts no header"},
 	{flag: "allowed-origins", env: "JQLGATE_ALLOWED_ORIGINS", def: "", usage: "comma-separated origins (scheme://host[:port]) besides the server's own whose pages may send /jql requests authenticated by the jwt cookie"},
 	{flag: "cors-allow-origins", env: "JQLGATE_CORS_ALLOW_ORIGINS", def: "", usage: "comma-separated origins (scheme://host[:port]) whose browser pages may call /jql and /oauth2/* cross-origin, cookies included (they count as --allowed-origins too); * lets any origin call without cookies; empty sends no CORS headers"},
 	{flag: "schema-dir", env: "JQLGATE_SCHEMA_DIR", def: "", usage: "directory of model schema files (.json, .yaml) loaded besides the built-in ones"},
@@ -58,6 +61,7 @@ type serveConfig struct {
 	Limits          gateway.Limits
 	AllowedOrigins  []string
 	CORSOrigins     []string
+	TrustedProxies  []*net.IPNet
 	SchemaDir       string
 	Pprof           string
 	Webhook         webhookConfig
@@ -92,6 +96,9 @@ func parseServeConfig(s *optionSet) (serveConfig, error) {
 	}
 	if c.CORSOrigins, err = parseCORSOrigins(s.str("cors-allow-origins")); err != nil {
 		return c, err
+	}
+	if c.TrustedProxies, err = gateway.ParseTrustedProxies(s.str("trusted-proxies")); err != nil {
+		return c, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	if c.Webhook, err = parseWebhookConfig(s); err != nil {
 		return c, err
@@ -150,6 +157,8 @@ type app struct {
 	subscriptions subscriptionStore
 	// sites is the trusted site store.
 	sites siteStore
+	// users logs system users in and ends their sessions.
+	users *auth.Users
 	dispatcherParts
 	// unlock releases the embedded store's data dir lock.
 	unlock func()

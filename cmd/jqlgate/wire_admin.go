@@ -58,9 +58,11 @@ func (b adminBase) setPermissions(ctx context.Context, id string, perms []string
 	return nil
 }
 
-// ownersChanged makes this process's dispatcher re-read the owners at
-// once; a failure is only logged, the version poll catches up.
+// ownersChanged makes this process's authenticator and dispatcher honour
+// the change at once; a dispatcher failure is only logged, the version
+// poll catches up.
 func (b adminBase) ownersChanged(ctx context.Context) {
+	b.authn.Changed()
 	if b.a.dispatcher == nil {
 		return
 	}

@@ -26,10 +26,10 @@ var authOptions = []option{
 	{flag: "oauth2-builtin", env: "JQLGATE_OAUTH2_BUILTIN", def: "true", usage: "run the built-in OAuth2 authorization server and accept its tokens"},
 	{flag: "access-token-ttl", env: "JQLGATE_ACCESS_TOKEN_TTL", def: "1h", usage: "lifetime of OAuth2 access tokens"},
 	{flag: "user-token-ttl", env: "JQLGATE_USER_TOKEN_TTL", def: "8h", usage: "lifetime of system.User (jwt class) tokens"},
-	{flag: "oauth2-client-rate", env: "JQLGATE_OAUTH2_CLIENT_RATE", def: "5", usage: "token and introspection requests per second per client id, counted once its secret is right (burst twice that); negative disables"},
-	{flag: "oauth2-ip-rate", env: "JQLGATE_OAUTH2_IP_RATE", def: "20", usage: "token and introspection requests per second per remote IP (burst twice that); negative disables"},
+	{flag: "oauth2-client-rate", env: "JQLGATE_OAUTH2_CLIENT_RATE", def: "5", usage: "token, introspection and revocation requests per second per client id, counted once its secret is right (burst twice that); negative disables"},
+	{flag: "oauth2-ip-rate", env: "JQLGATE_OAUTH2_IP_RATE", def: "20", usage: "token, introspection and revocation requests per second per client address (see --trusted-proxies; burst twice that); negative disables"},
 	{flag: "bootstrap-client-id", env: "JQLGATE_BOOTSTRAP_CLIENT_ID", usage: "create this all-permission (*) client at start unless it exists"},
-	{flag: "bootstrap-client-secret", env: "JQLGATE_BOOTSTRAP_CLIENT_SECRET", usage: "secret of the bootstrap client (at least 16 characters); a stored secret that differs is replaced at start", secret: true},
+	{flag: "bootstrap-client-secret", env: "JQLGATE_BOOTSTRAP_CLIENT_SECRET", usage: "secret of the bootstrap client (at least 16 characters; use 32 or more random ones, a shorter one is warned about); a stored secret that differs is replaced at start", secret: true},
 	{flag: "cookie-secure", env: "JQLGATE_COOKIE_SECURE", def: "false", usage: "mark the jwt login cookie and the console session cookie Secure; set it when clients reach jqlgate over HTTPS"},
 	{flag: "external-issuer", env: "JQLGATE_EXTERNAL_ISSUER", usage: "iss of an external authorization server whose access tokens are trusted too; its principals own data as ext:<issuer>:<sub>"},
 	{flag: "external-jwks-url", env: "JQLGATE_EXTERNAL_JWKS_URL", usage: "JWKS URL of the external issuer (verify its JWTs locally)"},
@@ -115,16 +115,20 @@ func wireAuth(ctx context.Context, a *app, cfg serveConfig) error {
 	if err := bootstrapClient(ctx, a, store, c); err != nil {
 		return err
 	}
+	// Every request acts with its principal's current state: one
+	// Principals for the token endpoint, the authenticator and the users.
+	principals := &auth.Principals{Store: store, Logger: a.logger}
 	if c.Builtin {
-		srv := &auth.Server{Tokens: tokens, Clients: store, Logger: a.logger,
+		srv := &auth.Server{Tokens: tokens, Clients: store, Principals: principals, Logger: a.logger,
 			ClientRate: rate.Limit(c.ClientRate), ClientBurst: burst(c.ClientRate), IPRate: rate.Limit(c.IPRate), IPBurst: burst(c.IPRate)}
 		for _, r := range srv.Routes() {
 			a.server.Mount(r.Method, r.Path, r.Handler)
 		}
 	}
-	authn := &auth.Authenticator{Tokens: tokens, ExternalOnly: !c.Builtin, External: externalVerifiers(c.External), APIKeys: store}
+	authn := &auth.Authenticator{Tokens: tokens, ExternalOnly: !c.Builtin, External: externalVerifiers(c.External), APIKeys: store, Principals: principals}
 	a.server.Authenticator = authn
-	users := &auth.Users{Store: store, Tokens: tokens}
+	users := &auth.Users{Store: store, Tokens: tokens, Principals: principals}
+	a.users = users
 	admin.RegisterUser(a.mux, admin.UserDeps{Users: users, SecureCookie: c.CookieSecure})
 	registerAdmin(a, store, authn, users)
 	return nil
@@ -139,6 +143,12 @@ func bootstrapClient(ctx context.Context, a *app, store authStore, c authConfig)
 	did, err := auth.EnsureClient(ctx, store, c.BootstrapID, c.BootstrapSecret)
 	if err != nil {
 		return fmt.Errorf("bootstrap client: %w", err)
+	}
+	if len(c.BootstrapSecret) < 32 {
+		// A right secret always gets a token, however many wrong ones came
+		// before (nobody can lock a client out), so a short secret is
+		// only as strong as it is long.
+		a.logger.Warn("the bootstrap client secret is short; use at least 32 random characters, such as $(openssl rand -hex 32)", "client_id", c.BootstrapID)
 	}
 	switch did {
 	case auth.EnsureCreated:

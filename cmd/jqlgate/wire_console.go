@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/jqlgate/jqlgate"
 	"github.com/jqlgate/jqlgate/console"
 )
 
@@ -51,6 +53,7 @@ func wireConsole(a *app, cfg serveConfig) error {
 		Handler:      a.mux.Handler(),
 		Public:       a.mux.IsPublic,
 		Authenticate: a.server.Authenticator.Authenticate,
+		SignOut:      func(ctx context.Context, p *jqlgate.Principal) error { return a.users.EndSessions(ctx, p.ID) },
 		Key:          key,
 		Secure:       cfg.Auth.CookieSecure,
 		IdleTimeout:  cfg.Console.Idle,

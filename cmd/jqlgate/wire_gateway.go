@@ -38,6 +38,7 @@ func wireGateway(a *app, cfg serveConfig) {
 	s.Limits = cfg.Limits
 	s.AllowedOrigins = cfg.AllowedOrigins
 	s.CORSAllowOrigins = cfg.CORSOrigins
+	s.TrustedProxies = cfg.TrustedProxies
 	s.Metrics = a.metrics
 }
 

@@ -252,7 +252,7 @@ func (a *admin) delete(k *adminKind) jqlgate.HandlerFunc {
 			return nil, k.notFound(err)
 		}
 		return &jqlgate.Result{Data: map[string]any{"id": p.ID, "deleted": true, "subscriptionsDisabled": n},
-			Message: "Deleted; its webhook subscriptions are disabled (\"owner deleted\"). Tokens already issued stay valid until they expire."}, nil
+			Message: "Deleted; its webhook subscriptions are disabled (\"owner deleted\") and its tokens stop working."}, nil
 	}
 }
 
@@ -301,7 +301,7 @@ func (a *admin) update(k *adminKind) jqlgate.HandlerFunc {
 		}
 		p.Permissions = perms
 		return &jqlgate.Result{Data: k.view(p),
-			Message: "Updated; its webhooks stop receiving events it may no longer read. Tokens already issued keep their scope until they expire."}, nil
+			Message: "Updated; its tokens and webhooks now get only what the new permissions allow (a user is signed out)."}, nil
 	}
 }
 

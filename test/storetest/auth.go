@@ -35,6 +35,9 @@ func Auth(t *testing.T, open func(t *testing.T) AuthStore) {
 	t.Run("SigningKeys", func(t *testing.T) { authSigningKeys(t, open(t)) })
 	t.Run("NotFound", func(t *testing.T) { authNotFound(t, open(t)) })
 	t.Run("Version", func(t *testing.T) { authVersion(t, open(t)) })
+	t.Run("CredentialsVersion", func(t *testing.T) { authCredentialsVersion(t, open(t)) })
+	t.Run("Sessions", func(t *testing.T) { authSessions(t, open(t)) })
+	t.Run("RevokedTokens", func(t *testing.T) { authRevokedTokens(t, open(t)) })
 }
 
 func authClients(t *testing.T, s AuthStore) {
@@ -296,6 +299,7 @@ func authNotFound(t *testing.T, s AuthStore) {
 		"SetAPIKeyPermissions": s.SetAPIKeyPermissions(ctx, "ak_missing", []string{"a"}),
 		"SetUserPassword":      s.SetUserPassword(ctx, "us_missing", []byte("h")),
 		"SetUserPermissions":   s.SetUserPermissions(ctx, "us_missing", []string{"a"}),
+		"EndUserSessions":      s.EndUserSessions(ctx, "us_missing"),
 	} {
 		wantErrCode(t, name, err, jqlgate.ENOTFOUND)
 	}
@@ -314,6 +318,12 @@ func authNotFound(t *testing.T, s AuthStore) {
 	}
 	if v, err := s.Version(ctx); err != nil || v != 0 {
 		t.Errorf("Version of an empty store = %d, %v; want 0 (failed writes bump nothing)", v, err)
+	}
+	if v, err := s.CredentialsVersion(ctx); err != nil || v != 0 {
+		t.Errorf("CredentialsVersion of an empty store = %d, %v; want 0 (failed writes bump nothing)", v, err)
+	}
+	if m, err := s.RevokedTokens(ctx, subTime()); err != nil || len(m) != 0 {
+		t.Errorf("RevokedTokens of an empty store = %v, %v", m, err)
 	}
 }
 
@@ -343,4 +353,106 @@ func authVersion(t *testing.T, s AuthStore) {
 	step("DeleteAPIKey", true, func() error { return s.DeleteAPIKey(ctx, "ak_1") })
 	step("DeleteUser", true, func() error { return s.DeleteUser(ctx, "us_1") })
 	step("DeleteUser again", false, func() error { return s.DeleteUser(ctx, "us_1") })
+}
+
+// The credentials version moves by one on every change an authenticator
+// must honour: what moves the principals version, and a new API key
+// secret, password or session version, and a revoked token.
+func authCredentialsVersion(t *testing.T, s AuthStore) {
+	ctx := context.Background()
+	step := versionSteps(t, "credentials version", s.CredentialsVersion)
+	now := subTime()
+	step("CreateClient", false, func() error {
+		return s.CreateClient(ctx, &jqlgate.Client{ID: "cl_1", Name: "c", SecretHash: []byte("h"), CreatedAt: now, UpdatedAt: now})
+	})
+	step("CreateAPIKey", false, func() error {
+		return s.CreateAPIKey(ctx, &jqlgate.APIKey{ID: "ak_1", Name: "k", Hash: []byte("h"), CreatedAt: now})
+	})
+	step("CreateUser", false, func() error {
+		return s.CreateUser(ctx, &jqlgate.User{ID: "us_1", Username: "u", PasswordHash: []byte("h"), CreatedAt: now})
+	})
+	step("SetClientSecret", false, func() error { return s.SetClientSecret(ctx, "cl_1", []byte("h2")) })
+	step("SetAPIKeyHash", true, func() error { return s.SetAPIKeyHash(ctx, "ak_1", []byte("h2")) })
+	step("SetUserPassword", true, func() error { return s.SetUserPassword(ctx, "us_1", []byte("h2")) })
+	step("EndUserSessions", true, func() error { return s.EndUserSessions(ctx, "us_1") })
+	step("EndUserSessions of a missing user", false, func() error { return s.EndUserSessions(ctx, "us_missing") })
+	step("RevokeToken", true, func() error { return s.RevokeToken(ctx, "jti_1", time.Now().Add(time.Hour)) })
+	step("SetClientPermissions", true, func() error { return s.SetClientPermissions(ctx, "cl_1", []string{"a"}) })
+	step("SetAPIKeyPermissions", true, func() error { return s.SetAPIKeyPermissions(ctx, "ak_1", []string{"a"}) })
+	step("SetUserPermissions", true, func() error { return s.SetUserPermissions(ctx, "us_1", []string{"a"}) })
+	step("DeleteClient", true, func() error { return s.DeleteClient(ctx, "cl_1") })
+	step("DeleteAPIKey", true, func() error { return s.DeleteAPIKey(ctx, "ak_1") })
+	step("DeleteUser", true, func() error { return s.DeleteUser(ctx, "us_1") })
+	step("DeleteUser again", false, func() error { return s.DeleteUser(ctx, "us_1") })
+}
+
+// A user's session version starts where it was created and moves by one
+// with every password change, permission change and EndUserSessions, of
+// that user only.
+func authSessions(t *testing.T, s AuthStore) {
+	ctx := context.Background()
+	base := subTime()
+	for _, u := range []*jqlgate.User{
+		{ID: "us_a", Username: "a", PasswordHash: []byte("h"), CreatedAt: base},
+		{ID: "us_b", Username: "b", PasswordHash: []byte("h"), CreatedAt: base, SessionVersion: 7},
+	} {
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	session := func(id string) int64 {
+		t.Helper()
+		u, err := s.User(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.SessionVersion
+	}
+	if got := session("us_b"); got != 7 {
+		t.Errorf("created with session version 7, read %d", got)
+	}
+	for i, change := range []func() error{
+		func() error { return s.SetUserPassword(ctx, "us_a", []byte("h2")) },
+		func() error { return s.SetUserPermissions(ctx, "us_a", []string{"x"}) },
+		func() error { return s.EndUserSessions(ctx, "us_a") },
+	} {
+		if err := change(); err != nil {
+			t.Fatal(err)
+		}
+		if got := session("us_a"); got != int64(i+1) {
+			t.Errorf("after change %d the session version is %d, want %d", i+1, got, i+1)
+		}
+	}
+	if u, _ := s.UserByUsername(ctx, "a"); u.SessionVersion != 3 {
+		t.Errorf("UserByUsername reads session version %d, want 3", u.SessionVersion)
+	}
+	if got := session("us_b"); got != 7 {
+		t.Errorf("changing another user moved this one's session version to %d", got)
+	}
+}
+
+// Revoked tokens are read back until they expire; revoking one again keeps
+// the later expiry; a revocation forgets the expired ones.
+func authRevokedTokens(t *testing.T, s AuthStore) {
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Millisecond)
+	hour, minute := now.Add(time.Hour), now.Add(time.Minute)
+	for _, r := range []struct {
+		jti string
+		exp time.Time
+	}{{"jti_a", hour}, {"jti_b", minute}, {"jti_a", minute}, {"jti_old", now.Add(-time.Second)}} {
+		if err := s.RevokeToken(ctx, r.jti, r.exp); err != nil {
+			t.Fatalf("RevokeToken %s: %v", r.jti, err)
+		}
+	}
+	got, err := s.RevokedTokens(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got["jti_a"].Equal(hour) || !got["jti_b"].Equal(minute) {
+		t.Errorf("RevokedTokens = %v, want jti_a until %v and jti_b until %v", got, hour, minute)
+	}
+	if got, _ := s.RevokedTokens(ctx, now.Add(2*time.Minute)); len(got) != 1 || !got["jti_a"].Equal(hour) {
+		t.Errorf("RevokedTokens two minutes on = %v, want only jti_a", got)
+	}
 }
