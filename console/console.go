@@ -48,7 +48,7 @@ type Config struct {
 	// RateLimit takes one request from a principal's budget (by its Owner
 	// key), the same budget /jql draws on; nil does not limit.
 	RateLimit func(key string) error
-	Logger      *slog.Logger
+	Logger    *slog.Logger
 }
 
 // Console serves the web console. It is an http.Handler for Prefix and

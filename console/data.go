@@ -130,4 +130,3 @@ func (c *Console) webhooks(q *req, term string) ([]webhook, error) {
 	}
 	return out, nil
 }
-
