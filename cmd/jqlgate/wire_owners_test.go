@@ -84,12 +84,12 @@ func TestOwnersRevokedWhileRunning(t *testing.T) {
 	waitPoll := func() { time.Sleep(300 * time.Millisecond) }
 
 	deliveredWithin(true)
-	if err := setScope(ctx, "system.Webhook:* profile.Customer:create", cc.ClientID, principals.SetClientPermissions); err != nil {
+	if err := setScope(ctx, "system.Webhook:* system.Webhook:privateTargets profile.Customer:create", cc.ClientID, principals.SetClientPermissions); err != nil {
 		t.Fatal(err)
 	}
 	waitPoll()
 	deliveredWithin(false)
-	if err := setScope(ctx, "system.Webhook:* profile.Customer:retrieve", cc.ClientID, principals.SetClientPermissions); err != nil {
+	if err := setScope(ctx, "system.Webhook:* system.Webhook:privateTargets profile.Customer:retrieve", cc.ClientID, principals.SetClientPermissions); err != nil {
 		t.Fatal(err)
 	}
 	waitPoll()
