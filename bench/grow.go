@@ -114,12 +114,14 @@ type grower struct {
 
 func (g *grower) connect(ctx context.Context) error {
 	cc := clientcredentials.Config{ClientID: g.child.clientID, ClientSecret: g.child.clientSecret, TokenURL: g.child.url + "/oauth2/token"}
-	tok, err := cc.Token(ctx)
-	if err != nil {
+	// The token source fetches a new token as the last one expires: a
+	// long run outlives a token.
+	tokens := cc.TokenSource(ctx)
+	if _, err := tokens.Token(); err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
 	tr := &http.Transport{MaxIdleConns: g.cfg.Publishers * 2, MaxIdleConnsPerHost: g.cfg.Publishers * 2}
-	g.c = &jqlClient{url: g.child.url, token: tok.AccessToken, hc: &http.Client{Transport: tr, Timeout: 2 * time.Minute}}
+	g.c = &jqlClient{url: g.child.url, tokens: tokens, hc: &http.Client{Transport: tr, Timeout: 2 * time.Minute}}
 	return nil
 }
 

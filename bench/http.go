@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 	"golang.org/x/time/rate"
 
@@ -308,9 +309,9 @@ func (r *httpReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 // jqlClient posts envelopes to /jql.
 type jqlClient struct {
-	url   string
-	token string
-	hc    *http.Client
+	url    string
+	tokens oauth2.TokenSource
+	hc     *http.Client
 }
 
 type jqlAnswer struct {
@@ -330,8 +331,12 @@ func (c *jqlClient) call(ctx context.Context, namespace, schema, intent string, 
 
 // callWith is call with more __meta__ keys.
 func (c *jqlClient) callWith(ctx context.Context, namespace, schema, intent string, meta, fields map[string]any) (*jqlAnswer, error) {
+	tok, err := c.tokens.Token()
+	if err != nil {
+		return nil, fmt.Errorf("token: %w", err)
+	}
 	m := map[string]any{"namespace": namespace, "schema": schema, "intent": intent,
-		"authenticationClass": "oauth2", "authenticationToken": c.token}
+		"authenticationClass": "oauth2", "authenticationToken": tok.AccessToken}
 	for k, v := range meta {
 		m[k] = v
 	}
@@ -378,13 +383,13 @@ func httpBench(ctx context.Context, cfg HTTPConfig, target string, out io.Writer
 
 	cc := clientcredentials.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenURL: target + "/oauth2/token",
 		Scopes: []string{"profile.Customer:create", "profile.Customer:retrieve", "system.Webhook:*", "system.Webhook:privateTargets"}}
-	tok, err := cc.Token(ctx)
-	if err != nil {
+	tokens := cc.TokenSource(ctx)
+	if _, err := tokens.Token(); err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
 	tr := &http.Transport{MaxIdleConns: cfg.Publishers * 2, MaxIdleConnsPerHost: cfg.Publishers * 2, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
-	c := &jqlClient{url: target, token: tok.AccessToken, hc: &http.Client{Transport: tr, Timeout: time.Minute}}
+	c := &jqlClient{url: target, tokens: tokens, hc: &http.Client{Transport: tr, Timeout: time.Minute}}
 
 	run := randomHex(4)
 	base := "http://" + ln.Addr().String()
