@@ -61,3 +61,24 @@ func NewWebhookHealth(subID string, lastDone, lastFailure *Attempt, recent []*At
 	h.FailuresCapped = streak && len(recent) == HealthSample
 	return h
 }
+
+// LatestOutcomes returns the newest successful and the newest failed
+// (Resent or Failed) attempt of attempts, newest first; nil for none.
+func LatestOutcomes(attempts []*Attempt) (done, failure *Attempt) {
+	for _, a := range attempts {
+		switch a.Status {
+		case StatusDone:
+			if done == nil {
+				done = a
+			}
+		case StatusResent, StatusFailed:
+			if failure == nil {
+				failure = a
+			}
+		}
+		if done != nil && failure != nil {
+			break
+		}
+	}
+	return done, failure
+}

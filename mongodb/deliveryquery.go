@@ -256,18 +256,24 @@ func (q *DeliveryQuery) Health(ctx context.Context, subIDs []string) (map[string
 		return as[0], nil
 	}
 	for _, sub := range subIDs {
-		done, err := one(sub, jqlgate.StatusDone)
-		if err != nil {
-			return nil, err
-		}
-		failure, err := one(sub, jqlgate.StatusResent, jqlgate.StatusFailed)
-		if err != nil {
-			return nil, err
-		}
 		f := bson.D{{Key: "subscription_id", Value: sub}, {Key: "test", Value: bson.D{{Key: "$ne", Value: true}}}}
-		recent, err := q.find(ctx, "webhook health", f, options.Find().SetSort(newest).SetLimit(jqlgate.HealthSample).SetProjection(noBodies))
+		outcome := bson.D{{Key: "status", Value: 1}, {Key: "created_at", Value: 1}, {Key: "response_code", Value: 1}, {Key: "error", Value: 1}, {Key: "subscription_id", Value: 1}}
+		recent, err := q.find(ctx, "webhook health", f, options.Find().SetSort(newest).SetLimit(jqlgate.HealthSample).SetProjection(outcome))
 		if err != nil {
 			return nil, err
+		}
+		// The latest success and failure are usually among the recent
+		// attempts; only a missing one is looked up.
+		done, failure := jqlgate.LatestOutcomes(recent)
+		if done == nil && len(recent) == jqlgate.HealthSample {
+			if done, err = one(sub, jqlgate.StatusDone); err != nil {
+				return nil, err
+			}
+		}
+		if failure == nil && len(recent) == jqlgate.HealthSample {
+			if failure, err = one(sub, jqlgate.StatusResent, jqlgate.StatusFailed); err != nil {
+				return nil, err
+			}
 		}
 		out[sub] = jqlgate.NewWebhookHealth(sub, done, failure, recent)
 	}

@@ -379,12 +379,22 @@ WHERE subscription_id = ? AND status = ? AND test = 0 ORDER BY created_at DESC L
 		return as[0], nil
 	}
 	for _, sub := range subIDs {
-		done, err := latest(sub, jqlgate.StatusDone)
+		recent, err := q.outcomes(ctx, sub)
 		if err != nil {
 			return nil, err
 		}
-		var failure *jqlgate.Attempt
+		// The latest success and failure are usually among the recent
+		// attempts; only a missing one is looked up.
+		done, failure := jqlgate.LatestOutcomes(recent)
+		if done == nil && len(recent) == jqlgate.HealthSample {
+			if done, err = latest(sub, jqlgate.StatusDone); err != nil {
+				return nil, err
+			}
+		}
 		for _, st := range []string{jqlgate.StatusResent, jqlgate.StatusFailed} {
+			if failure != nil || len(recent) < jqlgate.HealthSample {
+				break
+			}
 			a, err := latest(sub, st)
 			if err != nil {
 				return nil, err
@@ -393,12 +403,30 @@ WHERE subscription_id = ? AND status = ? AND test = 0 ORDER BY created_at DESC L
 				failure = a
 			}
 		}
-		recent, err := readAttempts(ctx, q.db, "webhook health", `SELECT `+noBodyCols+` FROM attempts INDEXED BY attempts_sub_log
-WHERE subscription_id = ? AND test = 0 ORDER BY created_at DESC LIMIT ?`, sub, jqlgate.HealthSample)
-		if err != nil {
-			return nil, err
-		}
 		out[sub] = jqlgate.NewWebhookHealth(sub, done, failure, recent)
 	}
 	return out, nil
+}
+
+// outcomes returns the status, time, response code and error of the
+// latest jqlgate.HealthSample attempts of sub (test sends left out),
+// newest first: only what health needs, read from the log index's rows.
+func (q *DeliveryQuery) outcomes(ctx context.Context, sub string) ([]*jqlgate.Attempt, error) {
+	rows, err := q.db.Query(ctx, `SELECT status, created_at, response_code, error FROM attempts INDEXED BY attempts_sub_log
+WHERE subscription_id = ? AND test = 0 ORDER BY created_at DESC LIMIT ?`, sub, jqlgate.HealthSample)
+	if err != nil {
+		return nil, FormatError("webhook health", err)
+	}
+	defer rows.Close()
+	var out []*jqlgate.Attempt
+	for rows.Next() {
+		a := &jqlgate.Attempt{SubscriptionID: sub}
+		var at int64
+		if err := rows.Scan(&a.Status, &at, &a.ResponseCode, &a.Error); err != nil {
+			return nil, FormatError("webhook health", err)
+		}
+		a.CreatedAt = fromNanos(at)
+		out = append(out, a)
+	}
+	return out, FormatError("webhook health", rows.Err())
 }

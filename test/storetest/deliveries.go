@@ -894,4 +894,20 @@ func delHealth(t *testing.T, s DeliveryStores) {
 	if h := got["sub_3"]; h == nil || h.FailuresInRow != 0 || h.RecentDone != 1 || !h.LastFailureAt.IsZero() {
 		t.Errorf("sub_3 health %+v, want one success and no failure", h)
 	}
+
+	// A success older than the sample is still found; the streak is
+	// capped at the sample.
+	many := []*jqlgate.Attempt{delAttempt("evt_ok", "sub_4", 1, jqlgate.StatusDone, 0)}
+	for i := range jqlgate.HealthSample + 1 {
+		many = append(many, delAttempt(fmt.Sprintf("evt_f%d", i), "sub_4", 1, jqlgate.StatusResent, time.Duration(i+1)*time.Second))
+	}
+	delInsert(t, s, nil, many)
+	got, err = s.Query.Health(ctx, []string{"sub_4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := got["sub_4"]; h == nil || !h.LastSuccessAt.Equal(delBase) || h.FailuresInRow != jqlgate.HealthSample || !h.FailuresCapped || h.RecentDone != 0 ||
+		!h.LastFailureAt.Equal(delBase.Add(time.Duration(jqlgate.HealthSample+1)*time.Second)) {
+		t.Errorf("sub_4 health %+v, want the old success found, %d+ failures in a row", h, jqlgate.HealthSample)
+	}
 }
