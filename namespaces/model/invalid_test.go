@@ -41,7 +41,7 @@ func TestBadInput(t *testing.T) {
 		{"ordering unknown", retrieve + `"ordering":["-age"]}}`, jqlgate.EINVALID, "__meta__.ordering"},
 		{"ordering twice", retrieve + `"ordering":["name","-name"]}}`, jqlgate.EINVALID, "__meta__.ordering"},
 		{"projection unknown", retrieve + `"limit":1},"age":null}`, jqlgate.EINVALID, "age"},
-		{"projection nested", retrieve + `"limit":1},"metadata":{"__transform__":{}}}`, jqlgate.EINVALID, "metadata"},
+		{"projection: a transform naming none", retrieve + `"limit":1},"metadata":{"__transform__":{}}}`, jqlgate.EINVALID, "metadata.__transform__"},
 		{"retrieve invalid id", retrieve + `"uniqueObject":{"id":"nope"}}}`, jqlgate.EINVALID, "__meta__.uniqueObject.id"},
 		{"update read-only", update + `"created_at":"2024-01-01T00:00:00Z"}`, jqlgate.EINVALID, "created_at"},
 		{"update nothing", update[:len(update)-1] + `}`, jqlgate.EINVALID, ""},

@@ -19,27 +19,28 @@ const (
 
 // query turns a retrieve command into a store query, checking every field
 // against the schema and coercing every filter value to its field's type.
-func (h *Handler) query(cmd *jqlgate.Command) (*jqlgate.Query, error) {
+func (h *Handler) query(cmd *jqlgate.Command) (*jqlgate.Query, map[string]transform, error) {
 	meta := cmd.Meta
 	q := &jqlgate.Query{Limit: DefaultLimit}
 	var err error
 	if q.Filter, err = h.conditions("__meta__.filter", meta.Filter); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if q.Exclude, err = h.conditions("__meta__.exclude", meta.Exclude); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err = h.search(q, meta.Search); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if q.Ordering, err = h.ordering(meta.Ordering); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err = paging(q, meta.Limit, meta.Offset); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	q.Fields, err = h.projection(cmd.Fields)
-	return q, err
+	var ts map[string]transform
+	q.Fields, ts, err = h.projection(cmd.Fields)
+	return q, ts, err
 }
 
 // conditions parses a filter or exclude object: declared fields only, and
@@ -166,21 +167,32 @@ func paging(q *jqlgate.Query, limit, offset *int) error {
 	return nil
 }
 
-// projection reads the top-level fields a retrieve lists with null values.
-func (h *Handler) projection(fields map[string]any) ([]string, error) {
+// projection reads the top-level fields a retrieve lists: each with null
+// to return it, or with an object holding __transform__ to return it
+// transformed (see transform.go).
+func (h *Handler) projection(fields map[string]any) ([]string, map[string]transform, error) {
 	var problems []jqlgate.FieldError
 	var out []string
+	var ts map[string]transform
 	for _, k := range sortedKeys(fields) {
 		switch {
 		case !h.model.HasField(k):
 			problems = append(problems, jqlgate.FieldError{Field: k, Message: k + " is not a field of " + h.model.Namespace})
-		case fields[k] != nil:
-			problems = append(problems, jqlgate.FieldError{Field: k, Message: k + " must be null: list the fields to return with null values"})
+		case fields[k] == nil:
+			out = append(out, k)
 		default:
+			t, errs := h.parseFieldTransform(k, fields[k])
+			problems = append(problems, errs...)
+			if t != nil {
+				if ts == nil {
+					ts = map[string]transform{}
+				}
+				ts[k] = t
+			}
 			out = append(out, k)
 		}
 	}
-	return out, jqlgate.InvalidFields(problems)
+	return out, ts, jqlgate.InvalidFields(problems)
 }
 
 // returnFields reads __meta__.return.

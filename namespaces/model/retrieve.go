@@ -12,7 +12,7 @@ import (
 // uniqueObject, the one record it names. Filtered is the number of matching
 // records, Display the number returned.
 func (h *Handler) Retrieve(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
-	q, err := h.query(cmd)
+	q, ts, err := h.query(cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -21,7 +21,9 @@ func (h *Handler) Retrieve(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.
 		if err != nil {
 			return nil, err
 		}
-		return &jqlgate.Result{Data: project(rec, q.Fields), Filtered: 1, Display: 1}, nil
+		rec = project(rec, q.Fields)
+		applyTransforms(rec, ts)
+		return &jqlgate.Result{Data: rec, Filtered: 1, Display: 1}, nil
 	}
 	recs, err := h.deps.Store.Find(ctx, h.model.Collection, q)
 	if err != nil {
@@ -33,6 +35,7 @@ func (h *Handler) Retrieve(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.
 	}
 	for i, r := range recs {
 		recs[i] = project(r, q.Fields)
+		applyTransforms(recs[i], ts)
 	}
 	return &jqlgate.Result{Data: recs, Filtered: total, Display: len(recs)}, nil
 }

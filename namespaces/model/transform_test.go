@@ -1,0 +1,70 @@
+package model_test
+
+import (
+	"testing"
+
+	"github.com/jqlgate/jqlgate"
+)
+
+// __transform__ on a returned field changes the value the client gets,
+// never the record.
+func TestRetrieveTransforms(t *testing.T) {
+	e := newEnv(t, "testdata/schemas")
+	const vehicle = `"namespace":"fleet.Vehicle","schema":"model"`
+	e.ok(`{"__meta__":{` + vehicle + `,"intent":"create"},"vin":"1HGCM82633A004352","vrm":"ab12 cde","gearbox":"manual","year":2019,"mileage":12345.678,"registered_on":"2024-03-05T23:30:00Z"}`)
+	get := func(fields string) map[string]any {
+		t.Helper()
+		res := e.ok(`{"__meta__":{` + vehicle + `,"intent":"retrieve"},` + fields + `}`)
+		recs := records(t, res)
+		if len(recs) != 1 {
+			t.Fatalf("got %d records", len(recs))
+		}
+		return recs[0]
+	}
+	tests := []struct {
+		name, fields, field string
+		want                any
+	}{
+		{"date in a time zone", `"registered_on":{"__transform__":{"date":{"format":"%d %B %Y %H:%M","timezone":"Europe/London"}}}`, "registered_on", "05 March 2024 23:30"},
+		{"date across midnight", `"registered_on":{"__transform__":{"date":{"format":"%Y-%m-%d","timezone":"Asia/Tokyo"}}}`, "registered_on", "2024-03-06"},
+		{"upper", `"vrm":{"__transform__":{"upper":{}}}`, "vrm", "AB12 CDE"},
+		{"map", `"gearbox":{"__transform__":{"map":{"values":{"manual":"Manual gearbox"},"default":"Other"}}}`, "gearbox", "Manual gearbox"},
+		{"map a number by its text", `"year":{"__transform__":{"map":{"values":{"2019":"pre-2020"}}}}`, "year", "pre-2020"},
+		{"round", `"mileage":{"__transform__":{"round":{"places":1}}}`, "mileage", 12345.7},
+		{"truncate", `"vin":{"__transform__":{"truncate":{"length":4,"ellipsis":"…"}}}`, "vin", "1HGC…"},
+		{"a list runs in order", `"vrm":{"__transform__":[{"upper":{}},{"truncate":{"length":4}}]}`, "vrm", "AB12"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := get(tt.fields); got[tt.field] != tt.want {
+				t.Errorf("%s = %#v, want %#v", tt.field, got[tt.field], tt.want)
+			}
+		})
+	}
+	// The other fields listed come back as they are, the record is not
+	// changed.
+	rec := get(`"vrm":{"__transform__":{"upper":{}}},"gearbox":null`)
+	if rec["gearbox"] != "manual" || len(rec) > 3 {
+		t.Errorf("listed fields: %v", rec)
+	}
+	if got := get(`"vrm":null`); got["vrm"] != "ab12 cde" {
+		t.Errorf("the stored vrm is now %v", got["vrm"])
+	}
+
+	bad := []struct{ fields, field string }{
+		{`"vrm":{"__transform__":{"shout":{}}}`, "vrm.__transform__.shout"},
+		{`"vrm":{"__transform__":{"upper":{"loud":true}}}`, "vrm.__transform__.upper.loud"},
+		{`"vrm":{"__transform__":{"date":{"format":"%Y"}}}`, "vrm.__transform__.date"},
+		{`"registered_on":{"__transform__":{"date":{}}}`, "registered_on.__transform__.date.format"},
+		{`"registered_on":{"__transform__":{"date":{"format":"%Y","timezone":"Mars/Olympus"}}}`, "registered_on.__transform__.date.timezone"},
+		{`"mileage":{"__transform__":{"round":{"places":99}}}`, "mileage.__transform__.round.places"},
+		{`"vin":{"__transform__":{"truncate":{}}}`, "vin.__transform__.truncate.length"},
+		{`"vin":{"__transform__":{"upper":{},"lower":{}}}`, "vin.__transform__"},
+		{`"vin":{"__transform__":[]}`, "vin.__transform__"},
+		{`"vin":{"nested":null}`, "vin.nested"},
+		{`"vin":"upper"`, "vin"},
+	}
+	for _, b := range bad {
+		e.fails(`{"__meta__":{`+vehicle+`,"intent":"retrieve"},`+b.fields+`}`, jqlgate.EINVALID, b.field)
+	}
+}
