@@ -141,11 +141,20 @@ func (m *Model) SearchFields() []string {
 //
 // Besides the schema's own, every model has an index on created_at and on
 // updated_at, so "newest first" pages and "changed since" filters (a
-// client syncing) read an index at any size.
+// client syncing) read an index at any size, and one on each reference
+// field not already first in one, so the records that point at a record
+// are found by index.
 func (m *Model) StoreIndexes() []jqlgate.Index {
 	out := make([]jqlgate.Index, len(m.Indexes), len(m.Indexes)+3)
+	first := map[string]bool{}
 	for i, ix := range m.Indexes {
 		out[i] = jqlgate.Index{Fields: ix.Fields, Unique: ix.Unique}
+		first[ix.Fields[0]] = true
+	}
+	for _, f := range m.Fields {
+		if f.Type == TypeReference && !first[f.Name] {
+			out = append(out, jqlgate.Index{Fields: []string{f.Name}})
+		}
 	}
 	out = append(out, jqlgate.Index{Fields: []string{FieldCreatedAt}}, jqlgate.Index{Fields: []string{FieldUpdatedAt}})
 	if search := m.SearchFields(); len(search) > 0 {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jqlgate/jqlgate"
@@ -86,7 +87,12 @@ func fieldSpecs(md *schemas.Model) []namespaces.FieldSpec {
 		if f.ReadOnly {
 			continue
 		}
-		out = append(out, namespaces.FieldSpec{Name: f.Name, Type: f.Type, Required: f.Required(), Description: f.Description})
+		desc := f.Description
+		if f.Type == schemas.TypeReference {
+			// describe names what a reference points at.
+			desc = strings.TrimSpace("the id of a " + f.Ref + " record. " + desc)
+		}
+		out = append(out, namespaces.FieldSpec{Name: f.Name, Type: f.Type, Required: f.Required(), Description: desc})
 	}
 	return out
 }

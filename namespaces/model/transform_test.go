@@ -1,6 +1,8 @@
 package model_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/jqlgate/jqlgate"
@@ -66,5 +68,28 @@ func TestRetrieveTransforms(t *testing.T) {
 	}
 	for _, b := range bad {
 		e.fails(`{"__meta__":{`+vehicle+`,"intent":"retrieve"},`+b.fields+`}`, jqlgate.EINVALID, b.field)
+	}
+}
+
+// A reference field must name a record that exists, of the model it
+// points at, which the writer may read.
+func TestReferenceChecked(t *testing.T) {
+	e := newEnv(t, "testdata/schemas")
+	cus := e.create("Ada Lovelace", "ada@example.com", "")
+	const vehicle = `{"__meta__":{"namespace":"fleet.Vehicle","schema":"model","intent":"create"},"vin":"1HGCM82633A004352","vrm":"AB12CDE","owner":`
+	e.ok(vehicle + `"` + cus + `"}`)
+	e.fails(vehicle+`"cus_01m8zzzzzzzzzzzzzzzzzzzzzz"}`, jqlgate.EINVALID, "owner")
+	e.fails(vehicle+`"not-an-id"}`, jqlgate.EINVALID, "owner")
+
+	cmd := command(t, vehicle+`"`+cus+`"}`)
+	cmd.Principal = &jqlgate.Principal{ID: "c1", Kind: jqlgate.PrincipalClient, Permissions: []string{"fleet.Vehicle:*"}}
+	_, err := e.mux.Serve(context.Background(), cmd)
+	if je := jqlgate.AsError(err); je.Code != jqlgate.EFORBIDDEN || je.Field != "owner" {
+		t.Errorf("a writer that may not read profile.Customer: %v, want 403 on owner", err)
+	}
+	cmd = command(t, strings.Replace(vehicle, "1HGCM82633A004352", "2HGCM82633A004352", 1)+`"`+cus+`"}`)
+	cmd.Principal = &jqlgate.Principal{ID: "c2", Kind: jqlgate.PrincipalClient, Permissions: []string{"fleet.Vehicle:*", "profile.Customer:retrieve"}}
+	if _, err := e.mux.Serve(context.Background(), cmd); err != nil {
+		t.Errorf("a writer that may read profile.Customer: %v", err)
 	}
 }

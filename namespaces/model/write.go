@@ -23,6 +23,9 @@ func (h *Handler) Create(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Re
 	if err != nil {
 		return nil, err
 	}
+	if err := h.checkReferences(ctx, cmd.Principal, rec); err != nil {
+		return nil, err
+	}
 	now := h.now()
 	id := h.model.NewID()
 	rec[schemas.FieldID], rec[schemas.FieldCreatedAt], rec[schemas.FieldUpdatedAt] = id, now, now
@@ -57,6 +60,9 @@ func (h *Handler) Update(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Re
 	}
 	set, err := h.model.CheckUpdate(cmd.Fields)
 	if err != nil {
+		return nil, err
+	}
+	if err := h.checkReferences(ctx, cmd.Principal, set); err != nil {
 		return nil, err
 	}
 	before, err := h.find(ctx, cmd.Meta.UniqueObject)
