@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/jqlgate/jqlgate/namespaces"
 	"github.com/jqlgate/jqlgate/namespaces/model"
 	"github.com/jqlgate/jqlgate/schemas"
+	"github.com/jqlgate/jqlgate/sqlite"
 	"github.com/jqlgate/jqlgate/test/mongotest"
 )
 
@@ -45,18 +47,40 @@ var errPublish = &jqlgate.Error{Code: jqlgate.EUNAVAILABLE, Message: "event log 
 type env struct {
 	t     testing.TB
 	mux   *namespaces.Mux
-	store *mongodb.RecordStore
+	store model.Store
 	pub   *recorder
 }
 
 func newEnv(t testing.TB, schemaDir string) *env {
 	t.Helper()
+	store := mongodb.NewRecordStore(mongotest.New(t), mongodb.BatcherOptions{})
+	t.Cleanup(func() { _ = store.Close(context.Background()) })
+	return newEnvOn(t, schemaDir, store)
+}
+
+// newSQLiteEnv is newEnv on the embedded store.
+func newSQLiteEnv(t testing.TB, schemaDir string) *env {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), sqlite.FileName), Sync: "normal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close(context.Background()) })
+	return newEnvOn(t, schemaDir, sqlite.NewRecordStore(db))
+}
+
+// onBothStores runs fn against an env on each adapter.
+func onBothStores(t *testing.T, schemaDir string, fn func(t *testing.T, e *env)) {
+	t.Run("mongodb", func(t *testing.T) { fn(t, newEnv(t, schemaDir)) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, newSQLiteEnv(t, schemaDir)) })
+}
+
+func newEnvOn(t testing.TB, schemaDir string, store model.Store) *env {
+	t.Helper()
 	set, err := schemas.LoadModels(schemaDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := mongodb.NewRecordStore(mongotest.New(t), mongodb.BatcherOptions{})
-	t.Cleanup(func() { _ = store.Close(context.Background()) })
 	if err := model.EnsureIndexes(context.Background(), set, store); err != nil {
 		t.Fatal(err)
 	}

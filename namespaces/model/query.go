@@ -19,7 +19,7 @@ const (
 
 // query turns a retrieve command into a store query, checking every field
 // against the schema and coercing every filter value to its field's type.
-func (h *Handler) query(cmd *jqlgate.Command) (*jqlgate.Query, map[string]transform, error) {
+func (h *Handler) query(cmd *jqlgate.Command) (*jqlgate.Query, *fieldSpec, error) {
 	meta := cmd.Meta
 	q := &jqlgate.Query{Limit: DefaultLimit}
 	var err error
@@ -38,9 +38,12 @@ func (h *Handler) query(cmd *jqlgate.Command) (*jqlgate.Query, map[string]transf
 	if err = paging(q, meta.Limit, meta.Offset); err != nil {
 		return nil, nil, err
 	}
-	var ts map[string]transform
-	q.Fields, ts, err = h.projection(cmd.Fields)
-	return q, ts, err
+	spec, err := h.projection(cmd.Principal, cmd.Fields)
+	if err != nil {
+		return nil, nil, err
+	}
+	q.Fields = spec.fields
+	return q, spec, nil
 }
 
 // conditions parses a filter or exclude object: declared fields only, and
@@ -168,31 +171,16 @@ func paging(q *jqlgate.Query, limit, offset *int) error {
 }
 
 // projection reads the top-level fields a retrieve lists: each with null
-// to return it, or with an object holding __transform__ to return it
-// transformed (see transform.go).
-func (h *Handler) projection(fields map[string]any) ([]string, map[string]transform, error) {
-	var problems []jqlgate.FieldError
-	var out []string
-	var ts map[string]transform
-	for _, k := range sortedKeys(fields) {
-		switch {
-		case !h.model.HasField(k):
-			problems = append(problems, jqlgate.FieldError{Field: k, Message: k + " is not a field of " + h.model.Namespace})
-		case fields[k] == nil:
-			out = append(out, k)
-		default:
-			t, errs := h.parseFieldTransform(k, fields[k])
-			problems = append(problems, errs...)
-			if t != nil {
-				if ts == nil {
-					ts = map[string]transform{}
-				}
-				ts[k] = t
-			}
-			out = append(out, k)
-		}
+// to return it, with an object holding __transform__ to return it
+// transformed (see transform.go), or, for a reference field, with an
+// object listing the referenced record's fields to return it in place of
+// its id (see reference.go).
+func (h *Handler) projection(p *jqlgate.Principal, fields map[string]any) (*fieldSpec, error) {
+	spec, problems, err := h.parseSpec(p, h.model, "", fields, 0)
+	if err != nil {
+		return nil, err
 	}
-	return out, ts, jqlgate.InvalidFields(problems)
+	return spec, jqlgate.InvalidFields(problems)
 }
 
 // returnFields reads __meta__.return.

@@ -12,7 +12,7 @@ import (
 // uniqueObject, the one record it names. Filtered is the number of matching
 // records, Display the number returned.
 func (h *Handler) Retrieve(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Result, error) {
-	q, ts, err := h.query(cmd)
+	q, spec, err := h.query(cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -21,9 +21,11 @@ func (h *Handler) Retrieve(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.
 		if err != nil {
 			return nil, err
 		}
-		rec = project(rec, q.Fields)
-		applyTransforms(rec, ts)
-		return &jqlgate.Result{Data: rec, Filtered: 1, Display: 1}, nil
+		out := []map[string]any{rec}
+		if err := h.shape(ctx, out, spec); err != nil {
+			return nil, err
+		}
+		return &jqlgate.Result{Data: out[0], Filtered: 1, Display: 1}, nil
 	}
 	recs, err := h.deps.Store.Find(ctx, h.model.Collection, q)
 	if err != nil {
@@ -33,9 +35,8 @@ func (h *Handler) Retrieve(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.
 	if err != nil {
 		return nil, err
 	}
-	for i, r := range recs {
-		recs[i] = project(r, q.Fields)
-		applyTransforms(recs[i], ts)
+	if err := h.shape(ctx, recs, spec); err != nil {
+		return nil, err
 	}
 	return &jqlgate.Result{Data: recs, Filtered: total, Display: len(recs)}, nil
 }

@@ -41,9 +41,10 @@ const (
 	maxRoundPlaces = 10
 )
 
-// parseFieldTransform reads the field spec of one returned field that is
-// not null: an object holding __transform__.
-func (h *Handler) parseFieldTransform(field string, spec any) (transform, []jqlgate.FieldError) {
+// parseFieldTransform reads the field spec of one returned field of model
+// at path field that is not null: an object holding __transform__.
+func parseFieldTransform(model *schemas.Model, field string, spec any) (transform, []jqlgate.FieldError) {
+	name := field[strings.LastIndexByte(field, '.')+1:]
 	m, ok := spec.(map[string]any)
 	if !ok {
 		return nil, []jqlgate.FieldError{{Field: field, Message: field + " must be null (return it) or an object with __transform__"}}
@@ -52,7 +53,7 @@ func (h *Handler) parseFieldTransform(field string, spec any) (transform, []jqlg
 	for _, k := range sortedKeys(m) {
 		if k != transformKey {
 			problems = append(problems, jqlgate.FieldError{Field: field + "." + k,
-				Message: "is not allowed here: a returned field takes only __transform__ (" + field + " is not a reference to nest fields of)"})
+				Message: "is not allowed here: a returned field takes only __transform__ (" + name + " is not a reference to nest fields of)"})
 		}
 	}
 	raw, ok := m[transformKey]
@@ -60,7 +61,7 @@ func (h *Handler) parseFieldTransform(field string, spec any) (transform, []jqlg
 		problems = append(problems, jqlgate.FieldError{Field: field + "." + transformKey, Message: "is required in an object field spec"})
 		return nil, problems
 	}
-	t, more := parseTransforms(field+"."+transformKey, raw, h.model.FieldType(field))
+	t, more := parseTransforms(field+"."+transformKey, raw, model.FieldType(name))
 	return t, append(problems, more...)
 }
 

@@ -11,85 +11,131 @@ import (
 // __transform__ on a returned field changes the value the client gets,
 // never the record.
 func TestRetrieveTransforms(t *testing.T) {
-	e := newEnv(t, "testdata/schemas")
-	const vehicle = `"namespace":"fleet.Vehicle","schema":"model"`
-	e.ok(`{"__meta__":{` + vehicle + `,"intent":"create"},"vin":"1HGCM82633A004352","vrm":"ab12 cde","gearbox":"manual","year":2019,"mileage":12345.678,"registered_on":"2024-03-05T23:30:00Z"}`)
-	get := func(fields string) map[string]any {
-		t.Helper()
-		res := e.ok(`{"__meta__":{` + vehicle + `,"intent":"retrieve"},` + fields + `}`)
-		recs := records(t, res)
-		if len(recs) != 1 {
-			t.Fatalf("got %d records", len(recs))
-		}
-		return recs[0]
-	}
-	tests := []struct {
-		name, fields, field string
-		want                any
-	}{
-		{"date in a time zone", `"registered_on":{"__transform__":{"date":{"format":"%d %B %Y %H:%M","timezone":"Europe/London"}}}`, "registered_on", "05 March 2024 23:30"},
-		{"date across midnight", `"registered_on":{"__transform__":{"date":{"format":"%Y-%m-%d","timezone":"Asia/Tokyo"}}}`, "registered_on", "2024-03-06"},
-		{"upper", `"vrm":{"__transform__":{"upper":{}}}`, "vrm", "AB12 CDE"},
-		{"map", `"gearbox":{"__transform__":{"map":{"values":{"manual":"Manual gearbox"},"default":"Other"}}}`, "gearbox", "Manual gearbox"},
-		{"map a number by its text", `"year":{"__transform__":{"map":{"values":{"2019":"pre-2020"}}}}`, "year", "pre-2020"},
-		{"round", `"mileage":{"__transform__":{"round":{"places":1}}}`, "mileage", 12345.7},
-		{"truncate", `"vin":{"__transform__":{"truncate":{"length":4,"ellipsis":"…"}}}`, "vin", "1HGC…"},
-		{"a list runs in order", `"vrm":{"__transform__":[{"upper":{}},{"truncate":{"length":4}}]}`, "vrm", "AB12"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := get(tt.fields); got[tt.field] != tt.want {
-				t.Errorf("%s = %#v, want %#v", tt.field, got[tt.field], tt.want)
+	onBothStores(t, "testdata/schemas", func(t *testing.T, e *env) {
+		const vehicle = `"namespace":"fleet.Vehicle","schema":"model"`
+		e.ok(`{"__meta__":{` + vehicle + `,"intent":"create"},"vin":"1HGCM82633A004352","vrm":"ab12 cde","gearbox":"manual","year":2019,"mileage":12345.678,"registered_on":"2024-03-05T23:30:00Z"}`)
+		get := func(fields string) map[string]any {
+			t.Helper()
+			res := e.ok(`{"__meta__":{` + vehicle + `,"intent":"retrieve"},` + fields + `}`)
+			recs := records(t, res)
+			if len(recs) != 1 {
+				t.Fatalf("got %d records", len(recs))
 			}
-		})
-	}
-	// The other fields listed come back as they are, the record is not
-	// changed.
-	rec := get(`"vrm":{"__transform__":{"upper":{}}},"gearbox":null`)
-	if rec["gearbox"] != "manual" || len(rec) > 3 {
-		t.Errorf("listed fields: %v", rec)
-	}
-	if got := get(`"vrm":null`); got["vrm"] != "ab12 cde" {
-		t.Errorf("the stored vrm is now %v", got["vrm"])
-	}
+			return recs[0]
+		}
+		tests := []struct {
+			name, fields, field string
+			want                any
+		}{
+			{"date in a time zone", `"registered_on":{"__transform__":{"date":{"format":"%d %B %Y %H:%M","timezone":"Europe/London"}}}`, "registered_on", "05 March 2024 23:30"},
+			{"date across midnight", `"registered_on":{"__transform__":{"date":{"format":"%Y-%m-%d","timezone":"Asia/Tokyo"}}}`, "registered_on", "2024-03-06"},
+			{"upper", `"vrm":{"__transform__":{"upper":{}}}`, "vrm", "AB12 CDE"},
+			{"map", `"gearbox":{"__transform__":{"map":{"values":{"manual":"Manual gearbox"},"default":"Other"}}}`, "gearbox", "Manual gearbox"},
+			{"map a number by its text", `"year":{"__transform__":{"map":{"values":{"2019":"pre-2020"}}}}`, "year", "pre-2020"},
+			{"round", `"mileage":{"__transform__":{"round":{"places":1}}}`, "mileage", 12345.7},
+			{"truncate", `"vin":{"__transform__":{"truncate":{"length":4,"ellipsis":"…"}}}`, "vin", "1HGC…"},
+			{"a list runs in order", `"vrm":{"__transform__":[{"upper":{}},{"truncate":{"length":4}}]}`, "vrm", "AB12"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if got := get(tt.fields); got[tt.field] != tt.want {
+					t.Errorf("%s = %#v, want %#v", tt.field, got[tt.field], tt.want)
+				}
+			})
+		}
+		// The other fields listed come back as they are, the record is not
+		// changed.
+		rec := get(`"vrm":{"__transform__":{"upper":{}}},"gearbox":null`)
+		if rec["gearbox"] != "manual" || len(rec) > 3 {
+			t.Errorf("listed fields: %v", rec)
+		}
+		if got := get(`"vrm":null`); got["vrm"] != "ab12 cde" {
+			t.Errorf("the stored vrm is now %v", got["vrm"])
+		}
 
-	bad := []struct{ fields, field string }{
-		{`"vrm":{"__transform__":{"shout":{}}}`, "vrm.__transform__.shout"},
-		{`"vrm":{"__transform__":{"upper":{"loud":true}}}`, "vrm.__transform__.upper.loud"},
-		{`"vrm":{"__transform__":{"date":{"format":"%Y"}}}`, "vrm.__transform__.date"},
-		{`"registered_on":{"__transform__":{"date":{}}}`, "registered_on.__transform__.date.format"},
-		{`"registered_on":{"__transform__":{"date":{"format":"%Y","timezone":"Mars/Olympus"}}}`, "registered_on.__transform__.date.timezone"},
-		{`"mileage":{"__transform__":{"round":{"places":99}}}`, "mileage.__transform__.round.places"},
-		{`"vin":{"__transform__":{"truncate":{}}}`, "vin.__transform__.truncate.length"},
-		{`"vin":{"__transform__":{"upper":{},"lower":{}}}`, "vin.__transform__"},
-		{`"vin":{"__transform__":[]}`, "vin.__transform__"},
-		{`"vin":{"nested":null}`, "vin.nested"},
-		{`"vin":"upper"`, "vin"},
-	}
-	for _, b := range bad {
-		e.fails(`{"__meta__":{`+vehicle+`,"intent":"retrieve"},`+b.fields+`}`, jqlgate.EINVALID, b.field)
-	}
+		bad := []struct{ fields, field string }{
+			{`"vrm":{"__transform__":{"shout":{}}}`, "vrm.__transform__.shout"},
+			{`"vrm":{"__transform__":{"upper":{"loud":true}}}`, "vrm.__transform__.upper.loud"},
+			{`"vrm":{"__transform__":{"date":{"format":"%Y"}}}`, "vrm.__transform__.date"},
+			{`"registered_on":{"__transform__":{"date":{}}}`, "registered_on.__transform__.date.format"},
+			{`"registered_on":{"__transform__":{"date":{"format":"%Y","timezone":"Mars/Olympus"}}}`, "registered_on.__transform__.date.timezone"},
+			{`"mileage":{"__transform__":{"round":{"places":99}}}`, "mileage.__transform__.round.places"},
+			{`"vin":{"__transform__":{"truncate":{}}}`, "vin.__transform__.truncate.length"},
+			{`"vin":{"__transform__":{"upper":{},"lower":{}}}`, "vin.__transform__"},
+			{`"vin":{"__transform__":[]}`, "vin.__transform__"},
+			{`"vin":{"nested":null}`, "vin.nested"},
+			{`"vin":"upper"`, "vin"},
+		}
+		for _, b := range bad {
+			e.fails(`{"__meta__":{`+vehicle+`,"intent":"retrieve"},`+b.fields+`}`, jqlgate.EINVALID, b.field)
+		}
+	})
 }
 
 // A reference field must name a record that exists, of the model it
 // points at, which the writer may read.
 func TestReferenceChecked(t *testing.T) {
-	e := newEnv(t, "testdata/schemas")
-	cus := e.create("Ada Lovelace", "ada@example.com", "")
-	const vehicle = `{"__meta__":{"namespace":"fleet.Vehicle","schema":"model","intent":"create"},"vin":"1HGCM82633A004352","vrm":"AB12CDE","owner":`
-	e.ok(vehicle + `"` + cus + `"}`)
-	e.fails(vehicle+`"cus_01m8zzzzzzzzzzzzzzzzzzzzzz"}`, jqlgate.EINVALID, "owner")
-	e.fails(vehicle+`"not-an-id"}`, jqlgate.EINVALID, "owner")
+	onBothStores(t, "testdata/schemas", func(t *testing.T, e *env) {
+		cus := e.create("Ada Lovelace", "ada@example.com", "")
+		const vehicle = `{"__meta__":{"namespace":"fleet.Vehicle","schema":"model","intent":"create"},"vin":"1HGCM82633A004352","vrm":"AB12CDE","owner":`
+		e.ok(vehicle + `"` + cus + `"}`)
+		e.fails(vehicle+`"cus_01m8zzzzzzzzzzzzzzzzzzzzzz"}`, jqlgate.EINVALID, "owner")
+		e.fails(vehicle+`"not-an-id"}`, jqlgate.EINVALID, "owner")
 
-	cmd := command(t, vehicle+`"`+cus+`"}`)
-	cmd.Principal = &jqlgate.Principal{ID: "c1", Kind: jqlgate.PrincipalClient, Permissions: []string{"fleet.Vehicle:*"}}
-	_, err := e.mux.Serve(context.Background(), cmd)
-	if je := jqlgate.AsError(err); je.Code != jqlgate.EFORBIDDEN || je.Field != "owner" {
-		t.Errorf("a writer that may not read profile.Customer: %v, want 403 on owner", err)
-	}
-	cmd = command(t, strings.Replace(vehicle, "1HGCM82633A004352", "2HGCM82633A004352", 1)+`"`+cus+`"}`)
-	cmd.Principal = &jqlgate.Principal{ID: "c2", Kind: jqlgate.PrincipalClient, Permissions: []string{"fleet.Vehicle:*", "profile.Customer:retrieve"}}
-	if _, err := e.mux.Serve(context.Background(), cmd); err != nil {
-		t.Errorf("a writer that may read profile.Customer: %v", err)
-	}
+		cmd := command(t, vehicle+`"`+cus+`"}`)
+		cmd.Principal = &jqlgate.Principal{ID: "c1", Kind: jqlgate.PrincipalClient, Permissions: []string{"fleet.Vehicle:*"}}
+		_, err := e.mux.Serve(context.Background(), cmd)
+		if je := jqlgate.AsError(err); je.Code != jqlgate.EFORBIDDEN || je.Field != "owner" {
+			t.Errorf("a writer that may not read profile.Customer: %v, want 403 on owner", err)
+		}
+		cmd = command(t, strings.Replace(vehicle, "1HGCM82633A004352", "2HGCM82633A004352", 1)+`"`+cus+`"}`)
+		cmd.Principal = &jqlgate.Principal{ID: "c2", Kind: jqlgate.PrincipalClient, Permissions: []string{"fleet.Vehicle:*", "profile.Customer:retrieve"}}
+		if _, err := e.mux.Serve(context.Background(), cmd); err != nil {
+			t.Errorf("a writer that may read profile.Customer: %v", err)
+		}
+	})
+}
+
+// A reference field given an object returns the referenced record's
+// listed fields in place of its id, read once for the whole page; a
+// model the caller may not read is a 403 naming the field.
+func TestRetrieveNestedReference(t *testing.T) {
+	onBothStores(t, "testdata/schemas", func(t *testing.T, e *env) {
+		ada := e.create("Ada Lovelace", "ada@example.com", "")
+		alan := e.create("Alan Turing", "alan@example.com", "")
+		const vehicle = `{"__meta__":{"namespace":"fleet.Vehicle","schema":"model","intent":"create"},"vrm":"AB12CDE",`
+		e.ok(vehicle + `"vin":"1HGCM82633A004352","owner":"` + ada + `"}`)
+		e.ok(vehicle + `"vin":"2HGCM82633A004352","owner":"` + alan + `"}`)
+		e.ok(vehicle + `"vin":"3HGCM82633A004352","owner":"` + ada + `"}`)
+		e.ok(vehicle + `"vin":"4HGCM82633A004352"}`)
+
+		res := e.ok(`{"__meta__":{"namespace":"fleet.Vehicle","schema":"model","intent":"retrieve","ordering":["vin"]},"vin":null,"owner":{"name":{"__transform__":{"upper":{}}},"email":null}}`)
+		recs := records(t, res)
+		want := []string{"ADA LOVELACE", "ALAN TURING", "ADA LOVELACE", ""}
+		for i, r := range recs {
+			owner, _ := r["owner"].(map[string]any)
+			if got, _ := owner["name"].(string); got != want[i] {
+				t.Errorf("vehicle %v: owner %v, want %q", r["vin"], r["owner"], want[i])
+			}
+			if owner != nil && (owner["email"] == nil || owner["id"] != nil || owner["phone"] != nil) {
+				t.Errorf("vehicle %v: owner %v, want only the listed fields", r["vin"], owner)
+			}
+		}
+		if recs[3]["owner"] != nil {
+			t.Errorf("a vehicle without an owner: %v", recs[3]["owner"])
+		}
+		// The id may still only be transformed.
+		res = e.ok(`{"__meta__":{"namespace":"fleet.Vehicle","schema":"model","intent":"retrieve","ordering":["vin"],"limit":1},"owner":{"__transform__":{"upper":{}}}}`)
+		if got := records(t, res)[0]["owner"]; got != strings.ToUpper(ada) {
+			t.Errorf("owner id transformed: %v", got)
+		}
+
+		e.fails(`{"__meta__":{"namespace":"fleet.Vehicle","schema":"model","intent":"retrieve"},"owner":{"nope":null}}`, jqlgate.EINVALID, "owner.nope")
+		e.fails(`{"__meta__":{"namespace":"fleet.Vehicle","schema":"model","intent":"retrieve"},"vin":{"name":null}}`, jqlgate.EINVALID, "vin.name")
+		cmd := command(t, `{"__meta__":{"namespace":"fleet.Vehicle","schema":"model","intent":"retrieve"},"owner":{"name":null}}`)
+		cmd.Principal = &jqlgate.Principal{ID: "c1", Kind: jqlgate.PrincipalClient, Permissions: []string{"fleet.Vehicle:*"}}
+		if _, err := e.mux.Serve(context.Background(), cmd); jqlgate.ErrorCode(err) != jqlgate.EFORBIDDEN || jqlgate.AsError(err).Field != "owner" {
+			t.Errorf("nesting a model the caller may not read: %v, want 403 on owner", err)
+		}
+	})
 }
