@@ -118,6 +118,25 @@ func (s *Set) checkRefs() error {
 				return fmt.Errorf("schema %s: fields[%d] (%s): ref: no model %s is loaded", m.File, i, f.Name, f.Ref)
 			}
 		}
+		seen := map[string]bool{}
+		for i, r := range m.Reverse {
+			other := s.byNS[r.Model]
+			var f *Field
+			if other != nil {
+				f = other.Field(r.Field)
+			}
+			switch {
+			case !fieldNameRE.MatchString(r.Name) || slices.Contains(reserved, r.Name):
+				return fmt.Errorf("schema %s: reverse[%d]: name %q is not a field name", m.File, i, r.Name)
+			case m.HasField(r.Name) || seen[r.Name]:
+				return fmt.Errorf("schema %s: reverse[%d]: name %q is already a field or accessor of %s", m.File, i, r.Name, m.Namespace)
+			case other == nil:
+				return fmt.Errorf("schema %s: reverse[%d] (%s): model: no model %s is loaded", m.File, i, r.Name, r.Model)
+			case f == nil || f.Type != TypeReference || f.Ref != m.Namespace:
+				return fmt.Errorf("schema %s: reverse[%d] (%s): field: %s.%s is not a reference to %s", m.File, i, r.Name, r.Model, r.Field, m.Namespace)
+			}
+			seen[r.Name] = true
+		}
 	}
 	return nil
 }

@@ -74,8 +74,30 @@ type Model struct {
 	Fields     []Field     `json:"fields" yaml:"fields"`
 	Indexes    []IndexSpec `json:"indexes,omitempty" yaml:"indexes"`
 	Events     []string    `json:"events,omitempty" yaml:"events"`
-	File       string      `json:"-" yaml:"-"`
-	byName     map[string]*Field
+	// Reverse declares reverse accessors: names under which a retrieve of
+	// this model may return, for each record, the records of another model
+	// whose reference field points at it.
+	Reverse []Reverse `json:"reverse,omitempty" yaml:"reverse"`
+	File    string    `json:"-" yaml:"-"`
+	byName  map[string]*Field
+}
+
+// Reverse is one reverse accessor: Name on this model returns the records
+// of Model whose reference field Field names this record.
+type Reverse struct {
+	Name  string `json:"name" yaml:"name"`
+	Model string `json:"model" yaml:"model"`
+	Field string `json:"field" yaml:"field"`
+}
+
+// ReverseAccessor returns the reverse accessor called name, or nil.
+func (m *Model) ReverseAccessor(name string) *Reverse {
+	for i := range m.Reverse {
+		if m.Reverse[i].Name == name {
+			return &m.Reverse[i]
+		}
+	}
+	return nil
 }
 
 // Field is one declared field of a model.

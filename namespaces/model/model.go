@@ -63,7 +63,7 @@ func Register(m *namespaces.Mux, deps Deps) {
 		m.HandleFunc(md.Namespace, jqlgate.SchemaModel, IntentCreate, h.Create,
 			namespaces.IntentSpec{Summary: "Create a " + md.Namespace + " record.", Fields: fields})
 		m.HandleFunc(md.Namespace, jqlgate.SchemaModel, IntentRetrieve, h.Retrieve,
-			namespaces.IntentSpec{Summary: "Retrieve " + md.Namespace + " records: filter, exclude, search, ordering, limit, offset, uniqueObject."})
+			namespaces.IntentSpec{Summary: "Retrieve " + md.Namespace + " records: filter, exclude, search, ordering, limit, offset, uniqueObject.", Fields: reverseSpecs(md)})
 		m.HandleFunc(md.Namespace, jqlgate.SchemaModel, IntentUpdate, h.Update,
 			namespaces.IntentSpec{Summary: "Update fields of the " + md.Namespace + " record named by uniqueObject.", Fields: optional(fields)})
 		m.HandleFunc(md.Namespace, jqlgate.SchemaModel, IntentDeleteOne, h.DeleteOne,
@@ -93,6 +93,17 @@ func fieldSpecs(md *schemas.Model) []namespaces.FieldSpec {
 			desc = strings.TrimSpace("the id of a " + f.Ref + " record. " + desc)
 		}
 		out = append(out, namespaces.FieldSpec{Name: f.Name, Type: f.Type, Required: f.Required(), Description: desc})
+	}
+	return out
+}
+
+// reverseSpecs describes a model's reverse accessors, the fields a retrieve
+// may list beyond the model's own.
+func reverseSpecs(md *schemas.Model) []namespaces.FieldSpec {
+	var out []namespaces.FieldSpec
+	for _, r := range md.Reverse {
+		out = append(out, namespaces.FieldSpec{Name: r.Name, Type: "reverse",
+			Description: "reverse accessor: the " + r.Model + " records whose " + r.Field + " is this record (null, or an object of their fields with an optional __meta__ of filter, ordering and limit)"})
 	}
 	return out
 }

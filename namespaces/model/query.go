@@ -42,7 +42,7 @@ func (h *Handler) query(cmd *jqlgate.Command) (*jqlgate.Query, *fieldSpec, error
 	if err != nil {
 		return nil, nil, err
 	}
-	q.Fields = spec.fields
+	q.Fields = spec.storeFields()
 	return q, spec, nil
 }
 

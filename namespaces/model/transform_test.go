@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -136,6 +137,53 @@ func TestRetrieveNestedReference(t *testing.T) {
 		cmd.Principal = &jqlgate.Principal{ID: "c1", Kind: jqlgate.PrincipalClient, Permissions: []string{"fleet.Vehicle:*"}}
 		if _, err := e.mux.Serve(context.Background(), cmd); jqlgate.ErrorCode(err) != jqlgate.EFORBIDDEN || jqlgate.AsError(err).Field != "owner" {
 			t.Errorf("nesting a model the caller may not read: %v, want 403 on owner", err)
+		}
+	})
+}
+
+// A reverse accessor returns each record's related records, read once for
+// the page, with their own filter, ordering and limit.
+func TestRetrieveReverseAccessor(t *testing.T) {
+	onBothStores(t, "../../examples/schemas", func(t *testing.T, e *env) {
+		const cat = `"namespace":"tickets.Category","schema":"model"`
+		id := func(res *jqlgate.Result) string { return res.Data.(map[string]any)["id"].(string) }
+		hw := id(e.ok(`{"__meta__":{` + cat + `,"intent":"create"},"name":"Hardware"}`))
+		sw := id(e.ok(`{"__meta__":{` + cat + `,"intent":"create"},"name":"Software"}`))
+		for _, n := range []string{"Laptops", "Printers", "Phones"} {
+			e.ok(`{"__meta__":{` + cat + `,"intent":"create"},"name":"` + n + `","parent":"` + hw + `"}`)
+		}
+		e.ok(`{"__meta__":{` + cat + `,"intent":"create"},"name":"Email","parent":"` + sw + `"}`)
+
+		res := e.ok(`{"__meta__":{` + cat + `,"intent":"retrieve","filter":{"parent__isnull":true},"ordering":["name"]},"name":null,` +
+			`"subcategories":{"name":null,"__meta__":{"ordering":["-name"],"limit":2}}}`)
+		recs := records(t, res)
+		if len(recs) != 2 {
+			t.Fatalf("top categories: %v", recs)
+		}
+		got := func(r map[string]any) []string {
+			var out []string
+			for _, s := range r["subcategories"].([]map[string]any) {
+				out = append(out, s["name"].(string))
+			}
+			return out
+		}
+		if g := got(recs[0]); recs[0]["name"] != "Hardware" || !slices.Equal(g, []string{"Printers", "Phones"}) {
+			t.Errorf("Hardware's subcategories = %v, want the first two by -name", g)
+		}
+		if g := got(recs[1]); !slices.Equal(g, []string{"Email"}) {
+			t.Errorf("Software's subcategories = %v", g)
+		}
+		res = e.ok(`{"__meta__":{` + cat + `,"intent":"retrieve","filter":{"name":"Hardware"}},"subcategories":{"name":null,"__meta__":{"filter":{"name__startswith":"P"}}}}`)
+		if g := got(records(t, res)[0]); len(g) != 2 {
+			t.Errorf("filtered subcategories = %v", g)
+		}
+		e.fails(`{"__meta__":{`+cat+`,"intent":"retrieve"},"subcategories":{"__meta__":{"limit":0}}}`, jqlgate.EINVALID, "subcategories.__meta__.limit")
+		e.fails(`{"__meta__":{`+cat+`,"intent":"retrieve"},"subcategories":{"__meta__":{"group":1}}}`, jqlgate.EINVALID, "subcategories.__meta__.group")
+		e.fails(`{"__meta__":{`+cat+`,"intent":"retrieve"},"subcategories":{"nope":null}}`, jqlgate.EINVALID, "subcategories.nope")
+		cmd := command(t, `{"__meta__":{`+cat+`,"intent":"retrieve"},"tickets":null}`)
+		cmd.Principal = &jqlgate.Principal{ID: "c1", Kind: jqlgate.PrincipalClient, Permissions: []string{"tickets.Category:*"}}
+		if _, err := e.mux.Serve(context.Background(), cmd); jqlgate.ErrorCode(err) != jqlgate.EFORBIDDEN || jqlgate.AsError(err).Field != "tickets" {
+			t.Errorf("a reverse accessor to a model the caller may not read: %v, want 403 on tickets", err)
 		}
 	})
 }
