@@ -34,6 +34,7 @@ func Records(t *testing.T, open func(t *testing.T) model.Store) {
 	t.Run("Paging", func(t *testing.T) { recordsPaging(t, open(t)) })
 	t.Run("Fields", func(t *testing.T) { recordsFields(t, open(t)) })
 	t.Run("Count", func(t *testing.T) { recordsCount(t, open(t)) })
+	t.Run("Aggregate", func(t *testing.T) { recordsAggregate(t, open(t)) })
 	t.Run("Restore", func(t *testing.T) { recordsRestore(t, open(t)) })
 	t.Run("ConcurrentInserts", func(t *testing.T) { recordsConcurrent(t, open(t)) })
 }
@@ -544,6 +545,50 @@ func recordsCount(t *testing.T, s model.Store) {
 	} {
 		if n, err := s.Count(ctx, recColl, &tt.q); err != nil || n != tt.want {
 			t.Errorf("Count(%+v) = %d, %v; want %d", tt.q, n, err, tt.want)
+		}
+	}
+}
+
+// Aggregator is the record store's grouping read (model.Aggregator).
+type Aggregator interface {
+	Aggregate(ctx context.Context, coll string, q *jqlgate.Query, by, fn, of string) (map[string]float64, error)
+}
+
+func recordsAggregate(t *testing.T, s model.Store) {
+	ctx := context.Background()
+	ag, ok := s.(Aggregator)
+	if !ok {
+		t.Fatalf("%T does not aggregate", s)
+	}
+	if got, err := ag.Aggregate(ctx, "model_never_written", &jqlgate.Query{}, "cat", "count", ""); err != nil || len(got) != 0 {
+		t.Errorf("Aggregate of a collection never written = %v, %v", got, err)
+	}
+	for _, r := range []map[string]any{
+		{"id": "a1", "cat": "x", "n": 1.0, "at": time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"id": "a2", "cat": "x", "n": int64(2)},
+		{"id": "a3", "cat": "y", "n": 4.5, "at": time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)},
+		{"id": "a4", "cat": "y"},
+		{"id": "a5", "cat": "z", "n": 9.0},
+		{"id": "a6", "n": 7.0},
+	} {
+		recInsert(t, s, r)
+	}
+	q := &jqlgate.Query{Filter: []jqlgate.Condition{{Field: "cat", Op: jqlgate.OpIn, Value: []any{"x", "y"}}}}
+	for _, tt := range []struct {
+		fn, of string
+		want   map[string]float64
+	}{
+		{"count", "", map[string]float64{"x": 2, "y": 2}},
+		{"count", "n", map[string]float64{"x": 2, "y": 1}},
+		{"sum", "n", map[string]float64{"x": 3, "y": 4.5}},
+		{"avg", "n", map[string]float64{"x": 1.5, "y": 4.5}},
+		{"min", "n", map[string]float64{"x": 1, "y": 4.5}},
+		{"max", "n", map[string]float64{"x": 2, "y": 4.5}},
+		{"max", "at", map[string]float64{"x": float64(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()), "y": float64(time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC).UnixMilli())}},
+	} {
+		got, err := ag.Aggregate(ctx, recColl, q, "cat", tt.fn, tt.of)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Aggregate(by cat, %s of %q) = %v, %v; want %v", tt.fn, tt.of, got, err, tt.want)
 		}
 	}
 }
