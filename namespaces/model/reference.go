@@ -59,6 +59,7 @@ type fieldSpec struct {
 	ts      map[string]transform
 	nested  map[string]*fieldSpec
 	reverse map[string]*reverseSpec
+	aggs    map[string]*aggSpec
 }
 
 // reverseSpec is one reverse accessor a retrieve asks for: the related
@@ -87,12 +88,17 @@ func (spec *fieldSpec) storeFields() []string {
 	}
 	var out []string
 	for _, f := range spec.fields {
-		if spec.reverse[f] == nil {
+		if spec.reverse[f] == nil && spec.aggs[f] == nil {
 			out = append(out, f)
 		}
 	}
 	if len(spec.reverse) > 0 && !slices.Contains(out, schemas.FieldID) {
 		out = append(out, schemas.FieldID)
+	}
+	for _, a := range spec.aggs {
+		if !slices.Contains(out, a.field) {
+			out = append(out, a.field)
+		}
 	}
 	return out
 }
@@ -117,6 +123,21 @@ func (h *Handler) parseSpec(p *jqlgate.Principal, model *schemas.Model, prefix s
 					spec.reverse = map[string]*reverseSpec{}
 				}
 				spec.reverse[k] = rs
+			}
+			spec.fields = append(spec.fields, k)
+			continue
+		}
+		if !model.HasField(k) && isSubquery(v) {
+			a, more, err := h.parseAggregate(p, model, path, v.(map[string]any))
+			if err != nil {
+				return nil, nil, err
+			}
+			problems = append(problems, more...)
+			if a != nil {
+				if spec.aggs == nil {
+					spec.aggs = map[string]*aggSpec{}
+				}
+				spec.aggs[k] = a
 			}
 			spec.fields = append(spec.fields, k)
 			continue
@@ -281,6 +302,11 @@ func (h *Handler) shape(ctx context.Context, recs []map[string]any, spec *fieldS
 	}
 	for _, k := range sortedReverseKeys(spec.reverse) {
 		if err := h.expandReverse(ctx, recs, k, spec.reverse[k]); err != nil {
+			return err
+		}
+	}
+	for k, a := range spec.aggs {
+		if err := h.aggregate(ctx, recs, k, a); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -184,6 +185,68 @@ func TestRetrieveReverseAccessor(t *testing.T) {
 		cmd.Principal = &jqlgate.Principal{ID: "c1", Kind: jqlgate.PrincipalClient, Permissions: []string{"tickets.Category:*"}}
 		if _, err := e.mux.Serve(context.Background(), cmd); jqlgate.ErrorCode(err) != jqlgate.EFORBIDDEN || jqlgate.AsError(err).Field != "tickets" {
 			t.Errorf("a reverse accessor to a model the caller may not read: %v, want 403 on tickets", err)
+		}
+	})
+}
+
+// Antly's aggregation example: the number of subcategories of each
+// category, and more aggregation fields beside it, each one grouped query
+// for the page.
+func TestRetrieveAggregation(t *testing.T) {
+	onBothStores(t, "../../examples/schemas", func(t *testing.T, e *env) {
+		const cat = `"namespace":"tickets.Category","schema":"model"`
+		id := func(res *jqlgate.Result) string { return res.Data.(map[string]any)["id"].(string) }
+		hw := id(e.ok(`{"__meta__":{` + cat + `,"intent":"create"},"name":"Hardware"}`))
+		e.ok(`{"__meta__":{` + cat + `,"intent":"create"},"name":"Software"}`)
+		for _, n := range []string{"Laptops", "Printers"} {
+			e.ok(`{"__meta__":{` + cat + `,"intent":"create"},"name":"` + n + `","parent":"` + hw + `"}`)
+		}
+		for i, st := range []string{"open", "open", "closed"} {
+			e.ok(fmt.Sprintf(`{"__meta__":{"namespace":"tickets.Ticket","schema":"model","intent":"create"},"title":"T%d","status":%q,"priority":%d,"hours":%g,"category":%q}`, i, st, i+1, 1.5*float64(i+1), hw))
+		}
+		res := e.ok(`{"__meta__":{` + cat + `,"intent":"retrieve","filter":{"parent__isnull":true},"ordering":["pk"],"limit":10,"offset":0},
+			"name":null,
+			"subcategoriesCount":{"__meta__":{"namespace":"tickets.Category","intent":"subquery","ordering":"name","onField":"id",
+				"outerRefMapping":[{"field":"id","referenceField":"parent"}],
+				"sequencedProcess":[{"function":"Count","castType":"int","onField":"id"}]}},
+			"openHours":{"__meta__":{"namespace":"tickets.Ticket","intent":"subquery","filter":{"status":"open"},
+				"outerRefMapping":[{"field":"id","referenceField":"category"}],
+				"sequencedProcess":[{"function":"Sum","onField":"hours"}]}},
+			"avgPriority":{"__meta__":{"namespace":"tickets.Ticket","intent":"subquery","onField":"priority",
+				"outerRefMapping":[{"field":"id","referenceField":"category"}],
+				"sequencedProcess":[{"function":"Avg"},{"function":"Cast","castType":"string"}]}}}`)
+		recs := records(t, res)
+		byName := map[string]map[string]any{}
+		for _, r := range recs {
+			byName[r["name"].(string)] = r
+		}
+		h, s := byName["Hardware"], byName["Software"]
+		if h == nil || s == nil {
+			t.Fatalf("records: %v", recs)
+		}
+		if h["subcategoriesCount"] != int64(2) || s["subcategoriesCount"] != int64(0) {
+			t.Errorf("subcategoriesCount = %v / %v, want 2 / 0", h["subcategoriesCount"], s["subcategoriesCount"])
+		}
+		if h["openHours"] != 4.5 || s["openHours"] != nil {
+			t.Errorf("openHours = %v / %v, want 4.5 / null", h["openHours"], s["openHours"])
+		}
+		if h["avgPriority"] != "2" {
+			t.Errorf("avgPriority = %#v, want \"2\"", h["avgPriority"])
+		}
+		if _, ok := h["id"]; ok {
+			t.Errorf("the id was not listed but is returned: %v", h)
+		}
+
+		const sub = `{"__meta__":{` + cat + `,"intent":"retrieve"},"n":{"__meta__":{"namespace":"tickets.Ticket","intent":"subquery",`
+		e.fails(sub+`"outerRefMapping":[{"field":"id","referenceField":"nope"}],"sequencedProcess":[{"function":"Count"}]}}}`, jqlgate.EINVALID, "n.__meta__.outerRefMapping[0].referenceField")
+		e.fails(sub+`"outerRefMapping":[{"field":"id","referenceField":"category"}],"sequencedProcess":[{"function":"Median"}]}}}`, jqlgate.EINVALID, "n.__meta__.sequencedProcess[0].function")
+		e.fails(sub+`"outerRefMapping":[{"field":"id","referenceField":"category"}],"sequencedProcess":[{"function":"Sum","onField":"title"}]}}}`, jqlgate.EINVALID, "n.__meta__.sequencedProcess[0].onField")
+		e.fails(sub+`"outerRefMapping":[{"field":"id","referenceField":"category"}],"sequencedProcess":[{"function":"Count","castType":"bigint"}]}}}`, jqlgate.EINVALID, "n.__meta__.sequencedProcess[0].castType")
+		e.fails(sub+`"sequencedProcess":[{"function":"Count"}]}}}`, jqlgate.EINVALID, "n.__meta__.outerRefMapping")
+		cmd := command(t, sub+`"outerRefMapping":[{"field":"id","referenceField":"category"}],"sequencedProcess":[{"function":"Count"}]}}}`)
+		cmd.Principal = &jqlgate.Principal{ID: "c1", Kind: jqlgate.PrincipalClient, Permissions: []string{"tickets.Category:*"}}
+		if _, err := e.mux.Serve(context.Background(), cmd); jqlgate.ErrorCode(err) != jqlgate.EFORBIDDEN || jqlgate.AsError(err).Field != "n" {
+			t.Errorf("aggregating a model the caller may not read: %v, want 403 on n", err)
 		}
 	})
 }
