@@ -1,9 +1,12 @@
 package model
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -303,4 +306,101 @@ func (a *aggSpec) castValue(v float64) any {
 		return time.UnixMilli(int64(v)).UTC()
 	}
 	return v
+}
+
+// maxAggregateOrdering bounds how many records a retrieve ordered by an
+// aggregation field may match: it computes the field for every one.
+const maxAggregateOrdering = 10000
+
+// orderByAggregates answers a retrieve whose ordering names aggregation
+// fields: the matching records' aggregates are computed (one grouped query
+// per field over all of them, at most maxAggregateOrdering), the records
+// are ordered by them (then by the store's ordering), and the page is read
+// and shaped as usual.
+func (h *Handler) orderByAggregates(ctx context.Context, q *jqlgate.Query, spec *fieldSpec) (*jqlgate.Result, error) {
+	total, err := h.deps.Store.Count(ctx, h.model.Collection, q)
+	if err != nil {
+		return nil, err
+	}
+	if total > maxAggregateOrdering {
+		return nil, jqlgate.Invalid("__meta__.ordering", "Ordering by an aggregation field computes it for every matching record: at most %d may match, and %d do. Narrow the filter.", maxAggregateOrdering, total)
+	}
+	fields := []string{schemas.FieldID}
+	for _, o := range spec.aggOrder {
+		if a := spec.aggs[o.Field]; a != nil && !slices.Contains(fields, a.field) {
+			fields = append(fields, a.field)
+		}
+	}
+	all := *q
+	all.Fields, all.Limit, all.Offset = fields, maxAggregateOrdering, 0
+	light, err := h.deps.Store.Find(ctx, h.model.Collection, &all)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range spec.aggOrder {
+		if err := h.aggregate(ctx, light, o.Field, spec.aggs[o.Field]); err != nil {
+			return nil, err
+		}
+	}
+	sort.SliceStable(light, func(i, j int) bool {
+		for _, o := range spec.aggOrder {
+			if c := compareAgg(light[i][o.Field], light[j][o.Field]); c != 0 {
+				return (c < 0) != o.Desc
+			}
+		}
+		return false
+	})
+	end := min(len(light), q.Offset+q.Limit)
+	var ids []any
+	for _, r := range light[min(q.Offset, end):end] {
+		ids = append(ids, r[schemas.FieldID])
+	}
+	page := []map[string]any{}
+	if len(ids) > 0 {
+		pq := &jqlgate.Query{Filter: []jqlgate.Condition{{Field: schemas.FieldID, Op: jqlgate.OpIn, Value: ids}}, Fields: q.Fields, Limit: len(ids)}
+		if len(pq.Fields) > 0 && !slices.Contains(pq.Fields, schemas.FieldID) {
+			pq.Fields = append(slices.Clone(pq.Fields), schemas.FieldID)
+		}
+		found, err := h.deps.Store.Find(ctx, h.model.Collection, pq)
+		if err != nil {
+			return nil, err
+		}
+		byID := make(map[any]map[string]any, len(found))
+		for _, f := range found {
+			byID[f[schemas.FieldID]] = f
+		}
+		for _, id := range ids {
+			if r := byID[id]; r != nil {
+				page = append(page, r)
+			}
+		}
+	}
+	if err := h.shape(ctx, page, spec); err != nil {
+		return nil, err
+	}
+	return &jqlgate.Result{Data: page, Filtered: total, Display: len(page)}, nil
+}
+
+// compareAgg orders aggregate values: numbers and times by value, text
+// by text, null before everything.
+func compareAgg(a, b any) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	if x, ok := asFloat(a); ok {
+		if y, ok := asFloat(b); ok {
+			return cmp.Compare(x, y)
+		}
+	}
+	if x, ok := a.(time.Time); ok {
+		if y, ok := b.(time.Time); ok {
+			return x.Compare(y)
+		}
+	}
+	return strings.Compare(textOf(a), textOf(b))
 }

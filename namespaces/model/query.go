@@ -32,7 +32,20 @@ func (h *Handler) query(cmd *jqlgate.Command) (*jqlgate.Query, *fieldSpec, error
 	if err = h.search(q, meta.Search); err != nil {
 		return nil, nil, err
 	}
-	if q.Ordering, err = h.ordering(meta.Ordering); err != nil {
+	// Ordering keys that name an aggregation field of this retrieve are
+	// the handler's to apply (see orderByAggregates); the rest are the
+	// store's.
+	var storeKeys []string
+	var aggKeys []jqlgate.Order
+	for _, k := range meta.Ordering {
+		name, desc := strings.CutPrefix(k, "-")
+		if !h.model.HasField(name) && name != "pk" && isSubquery(cmd.Fields[name]) {
+			aggKeys = append(aggKeys, jqlgate.Order{Field: name, Desc: desc})
+			continue
+		}
+		storeKeys = append(storeKeys, k)
+	}
+	if q.Ordering, err = h.ordering(storeKeys); err != nil {
 		return nil, nil, err
 	}
 	if err = paging(q, meta.Limit, meta.Offset); err != nil {
@@ -43,6 +56,7 @@ func (h *Handler) query(cmd *jqlgate.Command) (*jqlgate.Query, *fieldSpec, error
 		return nil, nil, err
 	}
 	q.Fields = spec.storeFields()
+	spec.aggOrder = aggKeys
 	return q, spec, nil
 }
 

@@ -60,6 +60,8 @@ type fieldSpec struct {
 	nested  map[string]*fieldSpec
 	reverse map[string]*reverseSpec
 	aggs    map[string]*aggSpec
+	// aggOrder are the ordering keys that name aggregation fields.
+	aggOrder []jqlgate.Order
 }
 
 // reverseSpec is one reverse accessor a retrieve asks for: the related

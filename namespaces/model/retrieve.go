@@ -27,6 +27,9 @@ func (h *Handler) Retrieve(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.
 		}
 		return &jqlgate.Result{Data: out[0], Filtered: 1, Display: 1}, nil
 	}
+	if len(spec.aggOrder) > 0 {
+		return h.orderByAggregates(ctx, q, spec)
+	}
 	recs, err := h.deps.Store.Find(ctx, h.model.Collection, q)
 	if err != nil {
 		return nil, err

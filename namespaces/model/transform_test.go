@@ -237,6 +237,21 @@ func TestRetrieveAggregation(t *testing.T) {
 			t.Errorf("the id was not listed but is returned: %v", h)
 		}
 
+		// The outer ordering may name an aggregation field.
+		countSub := `"subcategoriesCount":{"__meta__":{"namespace":"tickets.Category","intent":"subquery","outerRefMapping":[{"field":"id","referenceField":"parent"}],"sequencedProcess":[{"function":"Count"}]}}`
+		for _, tt := range []struct {
+			ordering string
+			want     []string
+		}{
+			{`["-subcategoriesCount","name"]`, []string{"Hardware", "Laptops", "Printers"}},
+			{`["subcategoriesCount","-name"]`, []string{"Software", "Printers", "Laptops"}},
+		} {
+			res := e.ok(`{"__meta__":{` + cat + `,"intent":"retrieve","ordering":` + tt.ordering + `,"limit":3},"name":null,` + countSub + `}`)
+			if got := names(records(t, res)); !slices.Equal(got, tt.want) || res.Filtered != 4 {
+				t.Errorf("ordering %s: %v (filtered %d), want %v of 4", tt.ordering, got, res.Filtered, tt.want)
+			}
+		}
+
 		const sub = `{"__meta__":{` + cat + `,"intent":"retrieve"},"n":{"__meta__":{"namespace":"tickets.Ticket","intent":"subquery",`
 		e.fails(sub+`"outerRefMapping":[{"field":"id","referenceField":"nope"}],"sequencedProcess":[{"function":"Count"}]}}}`, jqlgate.EINVALID, "n.__meta__.outerRefMapping[0].referenceField")
 		e.fails(sub+`"outerRefMapping":[{"field":"id","referenceField":"category"}],"sequencedProcess":[{"function":"Median"}]}}}`, jqlgate.EINVALID, "n.__meta__.sequencedProcess[0].function")
