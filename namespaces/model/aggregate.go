@@ -310,7 +310,7 @@ func (a *aggSpec) castValue(v float64) any {
 
 // maxAggregateOrdering bounds how many records a retrieve ordered by an
 // aggregation field may match: it computes the field for every one.
-const maxAggregateOrdering = 10000
+var maxAggregateOrdering = 10000
 
 // orderByAggregates answers a retrieve whose ordering names aggregation
 // fields: the matching records' aggregates are computed (one grouped query

@@ -76,10 +76,11 @@ type reverseSpec struct {
 }
 
 // Bounds of reverse accessors.
-const (
-	defaultRelated = 100  // records per parent unless __meta__.limit says
-	maxRelated     = 1000 // records per parent, and per page of parents
-)
+const defaultRelated = 100 // records per parent unless __meta__.limit says
+
+// maxRelated bounds the related records of a reverse accessor, per parent
+// and per page of parents (a variable for tests).
+var maxRelated = 1000
 
 // storeFields are the fields to read from the store for spec: its listed
 // fields less reverse accessors, and the id when an accessor needs it
@@ -270,7 +271,7 @@ func (h *Handler) parseReverseMeta(rs *reverseSpec, rel *schemas.Model, path str
 			rs.ordering = order
 		case "limit":
 			n, ok := asFloat(m[k])
-			if !ok || n != float64(int(n)) || n < 1 || n > maxRelated {
+			if !ok || n != float64(int(n)) || n < 1 || n > float64(maxRelated) {
 				problems = append(problems, jqlgate.FieldError{Field: path + ".limit", Message: fmt.Sprintf("must be a whole number from 1 to %d", maxRelated)})
 				continue
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/jqlgate/jqlgate"
+	"github.com/jqlgate/jqlgate/namespaces/model"
 )
 
 // __transform__ on a returned field changes the value the client gets,
@@ -263,5 +264,29 @@ func TestRetrieveAggregation(t *testing.T) {
 		if _, err := e.mux.Serve(context.Background(), cmd); jqlgate.ErrorCode(err) != jqlgate.EFORBIDDEN || jqlgate.AsError(err).Field != "n" {
 			t.Errorf("aggregating a model the caller may not read: %v, want 403 on n", err)
 		}
+	})
+}
+
+// Relations and aggregation are bounded: how deep references nest, how
+// many related records a page may have, and how many records an ordering
+// by an aggregation field may cover; past each, a 400 says which.
+func TestRelationBounds(t *testing.T) {
+	onBothStores(t, "../../examples/schemas", func(t *testing.T, e *env) {
+		defer model.SetBounds(3, 2)()
+		const cat = `"namespace":"tickets.Category","schema":"model"`
+		id := func(res *jqlgate.Result) string { return res.Data.(map[string]any)["id"].(string) }
+		top := id(e.ok(`{"__meta__":{` + cat + `,"intent":"create"},"name":"Top"}`))
+		for _, n := range []string{"A", "B", "C", "D"} {
+			e.ok(`{"__meta__":{` + cat + `,"intent":"create"},"name":"` + n + `","parent":"` + top + `"}`)
+		}
+		e.fails(`{"__meta__":{`+cat+`,"intent":"retrieve"},"parent":{"parent":{"parent":{"parent":{"name":null}}}}}`, jqlgate.EINVALID, "parent.parent.parent.parent")
+		e.ok(`{"__meta__":{` + cat + `,"intent":"retrieve"},"parent":{"parent":{"parent":{"name":null}}}}`)
+		// Four subcategories under Top: more than 3 related records.
+		e.fails(`{"__meta__":{`+cat+`,"intent":"retrieve","filter":{"name":"Top"}},"subcategories":null}`, jqlgate.EINVALID, "subcategories")
+		e.ok(`{"__meta__":{` + cat + `,"intent":"retrieve","filter":{"name":"Top"}},"subcategories":{"__meta__":{"filter":{"name__in":["A","B"]}}}}`)
+		// Five categories match: more than 2 to order by an aggregate.
+		count := `"n":{"__meta__":{"namespace":"tickets.Category","intent":"subquery","outerRefMapping":[{"field":"id","referenceField":"parent"}],"sequencedProcess":[{"function":"Count"}]}}`
+		e.fails(`{"__meta__":{`+cat+`,"intent":"retrieve","ordering":["-n"]},`+count+`}`, jqlgate.EINVALID, "__meta__.ordering")
+		e.ok(`{"__meta__":{` + cat + `,"intent":"retrieve","ordering":["-n"],"filter":{"name__in":["Top","A"]}},` + count + `}`)
 	})
 }
