@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -112,7 +113,9 @@ func TestJQLReferenceExamples(t *testing.T) {
 	doc := string(b)
 	dir := t.TempDir()
 	createDocUser(t, dir)
-	p := serveWithAdmin(t, dir)
+	schemaDir, _ := filepath.Abs("../examples/schemas")
+	p := serve(t, dir, "JQLGATE_BOOTSTRAP_CLIENT_ID="+adminID, "JQLGATE_BOOTSTRAP_CLIENT_SECRET="+adminSecret,
+		"JQLGATE_WEBHOOK_ALLOW_CIDRS=127.0.0.0/8", "JQLGATE_SCHEMA_DIR="+schemaDir)
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") }))
 	defer rcv.Close()
 	r := &docRunner{t: t, p: p, token: p.token(adminID, adminSecret), receiver: rcv.URL, ids: map[string]string{}, latest: map[string]string{}, seen: map[string]bool{}}
