@@ -556,12 +556,36 @@ error_items = [
     },
 ]
 
+def tickets(model, intent, **extra):
+    return m("tickets." + model, "model", intent, **extra)
+
+
+relation_items = [
+    jql("Create a category", tickets("Category", "create"), {"name": "Hardware {{$timestamp}}"},
+        ok() + save("categoryId", "b.data.id")),
+    jql("Create a subcategory", tickets("Category", "create"), {"name": "Laptops {{$timestamp}}", "parent": "{{categoryId}}"},
+        ok() + save("subcategoryId", "b.data.id") + test("parent kept", 'pm.expect(b.data.parent).to.eql(pm.collectionVariables.get("categoryId"));')),
+    jql("Create a ticket", tickets("Ticket", "create"), {"title": "Screen flickers", "hours": 1.5, "category": "{{subcategoryId}}"},
+        ok() + save("ticketId", "b.data.id")),
+    jql("Retrieve the ticket with its category and that category's parent", tickets("Ticket", "retrieve", uniqueObject={"id": "{{ticketId}}"}),
+        {"title": None, "category": {"name": None, "parent": {"name": None}}},
+        ok() + test("nested", 'pm.expect(b.data.category.parent.name).to.match(/^Hardware/);')),
+    jql("Count the subcategories of each category (Antly's aggregation example)",
+        tickets("Category", "retrieve", filter={"id": "{{categoryId}}"}, ordering=["pk"], limit=10, offset=0),
+        {"name": None, "subcategories": {"name": None},
+         "subcategoriesCount": {"__meta__": {"namespace": "tickets.Category", "intent": "subquery", "ordering": "name", "onField": "id",
+                                             "outerRefMapping": [{"field": "id", "referenceField": "parent"}],
+                                             "sequencedProcess": [{"function": "Count", "castType": "int", "onField": "id"}]}}},
+        ok() + test("counted", 'pm.expect(b.data[0].subcategoriesCount).to.eql(1);', 'pm.expect(b.data[0].subcategories.length).to.eql(1);')),
+]
+
 items = [
     folder("Tokens and schema", "OAuth2 client credentials, and system.Schema describe.", token_items),
     folder("profile.Customer", "The model intents: create, retrieve, update (deleteOne is under Trusted sites).", [choose_secret] + customer_items),
     folder("system.Webhook", "Every webhook intent, with a real delivery to the receiver at receiverUrl.", webhook_items),
     folder("system.TrustedSite", "Trusted sites, and a subscription that uses one.", site_items),
     folder("system.Client, system.ApiKey, system.User", "The admin intents, and calling with each credential.", admin_items),
+    folder("Related records (tickets.*)", "References, nested fields, reverse accessors and aggregation fields; needs serve --schema-dir examples/schemas.", relation_items),
     folder("Errors", "The error envelope.", error_items),
 ]
 
