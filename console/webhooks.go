@@ -9,18 +9,49 @@ import (
 )
 
 type webhookListData struct {
-	Query    string
-	Webhooks []webhook
+	Query      string
+	Webhooks   []webhook
+	Total      int
+	From, To   int
+	Prev, Next string
 }
 
-// webhookList shows every webhook the user may see, with its health.
+// webhookPage is how many webhooks one page of the list shows.
+const webhookPage = 50
+
+// webhookList shows the webhooks the user may see, with their health: a
+// page of 50 at a time, or, with a search term, those of the first
+// maxList that match it.
 func (c *Console) webhookList(q *req) error {
 	term := q.r.URL.Query().Get("q")
-	subs, err := c.webhooks(q, term)
+	if term != "" {
+		subs, err := c.webhooks(q, term)
+		if err != nil {
+			return err
+		}
+		c.render(q, http.StatusOK, "webhooks", &view{Title: "Webhooks", Nav: "webhooks",
+			Data: webhookListData{Query: term, Webhooks: subs, Total: len(subs), From: min(1, len(subs)), To: len(subs)}})
+		return nil
+	}
+	offset, _ := strconv.Atoi(q.r.URL.Query().Get("offset"))
+	offset = max(0, offset)
+	fields := map[string]any{"health": true}
+	if q.operator() {
+		fields["owner"] = "*"
+	}
+	var subs []webhook
+	res, err := c.run(q, "system.Webhook", "listWebhooks", fields, &subs, page(webhookPage, offset))
 	if err != nil {
 		return err
 	}
-	c.render(q, http.StatusOK, "webhooks", &view{Title: "Webhooks", Nav: "webhooks", Data: webhookListData{Query: term, Webhooks: subs}})
+	d := webhookListData{Webhooks: subs, Total: res.Filtered, From: offset + min(1, len(subs)), To: offset + len(subs)}
+	if offset > 0 {
+		d.Prev = "/console/webhooks?offset=" + strconv.Itoa(max(0, offset-webhookPage))
+	}
+	if offset+len(subs) < res.Filtered {
+		d.Next = "/console/webhooks?offset=" + strconv.Itoa(offset+webhookPage)
+	}
+	c.render(q, http.StatusOK, "webhooks", &view{Title: "Webhooks", Nav: "webhooks", Data: d})
 	return nil
 }
 
