@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/jqlgate/jqlgate"
 )
@@ -17,6 +18,19 @@ import (
 // of the same record.
 func errChanged(op string) error {
 	return jqlgate.Errorf(jqlgate.ECONFLICT, "%s: the record changed while it was being written; send the request again", op)
+}
+
+// lostRace answers a write whose version check matched nothing: the record
+// is gone (ENOTFOUND) or another process changed it first (ECONFLICT).
+func (s *RecordStore) lostRace(ctx context.Context, c *mongo.Collection, id, op string) error {
+	n, err := c.CountDocuments(Counted(ctx), bson.D{{Key: "_id", Value: id}})
+	switch {
+	case err != nil:
+		return translate(op, err)
+	case n == 0:
+		return jqlgate.Errorf(jqlgate.ENOTFOUND, "%s: no record has the id %s", op, id)
+	}
+	return errChanged(op)
 }
 
 // crashed answers a write stopped by a crash point (tests only).
@@ -99,7 +113,7 @@ func (s *RecordStore) UpdateWithEvents(ctx context.Context, coll, id string, set
 		if err != nil {
 			return nil, translate("record update", err)
 		}
-		return nil, errChanged("record update")
+		return nil, s.lostRace(ctx, c, id, "record update")
 	}
 	if s.stop("record") {
 		return nil, crashed
@@ -139,7 +153,7 @@ func (s *RecordStore) DeleteWithEvents(ctx context.Context, coll, id string, out
 		if err != nil {
 			return nil, translate("record delete", err)
 		}
-		return nil, errChanged("record delete")
+		return nil, s.lostRace(ctx, c, id, "record delete")
 	}
 	if s.stop("record") {
 		return nil, crashed

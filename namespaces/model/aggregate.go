@@ -131,11 +131,11 @@ func (h *Handler) parseAggregate(p *jqlgate.Principal, model *schemas.Model, pat
 			m, _ := list[0].(map[string]any)
 			a.field, _ = m["field"].(string)
 			a.ref, _ = m["referenceField"].(string)
-			if !hasField(model, a.field) {
-				fail(at+"[0].field", "must name a field of %s", model.Namespace)
+			if !hasField(model, a.field) || !mappable(model, a.field) {
+				fail(at+"[0].field", "must name a string, reference, number or boolean field of %s", model.Namespace)
 			}
-			if !hasField(a.rel, a.ref) {
-				fail(at+"[0].referenceField", "must name a field of %s", ns)
+			if !hasField(a.rel, a.ref) || !mappable(a.rel, a.ref) {
+				fail(at+"[0].referenceField", "must name a string, reference, number or boolean field of %s", ns)
 			}
 			for mk := range m {
 				if mk != "field" && mk != "referenceField" {
@@ -223,6 +223,16 @@ func (h *Handler) parseProcess(a *aggSpec, at string, raw any, onField *string, 
 			}
 		}
 	}
+}
+
+// mappable reports whether field f of m can correlate a subquery: its
+// values compare as they are grouped (not objects, arrays or datetimes).
+func mappable(m *schemas.Model, f string) bool {
+	switch m.FieldType(f) {
+	case schemas.TypeString, schemas.TypeReference, schemas.TypeNumber, schemas.TypeInteger, schemas.TypeBoolean:
+		return true
+	}
+	return f == schemas.FieldID
 }
 
 func containsFold(list []string, s string) bool {

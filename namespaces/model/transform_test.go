@@ -259,6 +259,8 @@ func TestRetrieveAggregation(t *testing.T) {
 		e.fails(sub+`"outerRefMapping":[{"field":"id","referenceField":"category"}],"sequencedProcess":[{"function":"Sum","onField":"title"}]}}}`, jqlgate.EINVALID, "n.__meta__.sequencedProcess[0].onField")
 		e.fails(sub+`"outerRefMapping":[{"field":"id","referenceField":"category"}],"sequencedProcess":[{"function":"Count","castType":"bigint"}]}}}`, jqlgate.EINVALID, "n.__meta__.sequencedProcess[0].castType")
 		e.fails(sub+`"sequencedProcess":[{"function":"Count"}]}}}`, jqlgate.EINVALID, "n.__meta__.outerRefMapping")
+		e.fails(sub+`"outerRefMapping":[{"field":"created_at","referenceField":"category"}],"sequencedProcess":[{"function":"Count"}]}}}`, jqlgate.EINVALID, "n.__meta__.outerRefMapping[0].field")
+		e.fails(sub+`"outerRefMapping":["id"],"sequencedProcess":[{"function":"Count"}]}}}`, jqlgate.EINVALID, "n.__meta__.outerRefMapping[0].field")
 		cmd := command(t, sub+`"outerRefMapping":[{"field":"id","referenceField":"category"}],"sequencedProcess":[{"function":"Count"}]}}}`)
 		cmd.Principal = &jqlgate.Principal{ID: "c1", Kind: jqlgate.PrincipalClient, Permissions: []string{"tickets.Category:*"}}
 		if _, err := e.mux.Serve(context.Background(), cmd); jqlgate.ErrorCode(err) != jqlgate.EFORBIDDEN || jqlgate.AsError(err).Field != "n" {

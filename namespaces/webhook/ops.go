@@ -111,6 +111,16 @@ func privateHeld(cmd *jqlgate.Command, sub *jqlgate.Subscription) bool {
 		!input.CanReachPrivate(cmd.Principal)
 }
 
+// sendable is operable for the intents that send (retry, test): a webhook
+// privateHeld holds is refused.
+func (w *webhooks) sendable(ctx context.Context, cmd *jqlgate.Command, field, id string) (*jqlgate.Subscription, bool, error) {
+	sub, operated, err := w.operable(ctx, cmd, field, id)
+	if err == nil && privateHeld(cmd, sub) {
+		return nil, false, errPrivateHeld(field)
+	}
+	return sub, operated, err
+}
+
 // errPrivateHeld answers a send to a webhook privateHeld holds.
 func errPrivateHeld(field string) error {
 	return &jqlgate.Error{Code: jqlgate.EFORBIDDEN, Field: field,

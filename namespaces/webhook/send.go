@@ -95,10 +95,7 @@ func (w *webhooks) retry(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Re
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
-	sub, operated, err := w.operable(ctx, cmd, "id", id)
-	if err == nil && privateHeld(cmd, sub) {
-		err = errPrivateHeld("id")
-	}
+	sub, operated, err := w.sendable(ctx, cmd, "id", id)
 	if err != nil {
 		return nil, err
 	}
@@ -149,10 +146,7 @@ func (w *webhooks) retryOne(ctx context.Context, cmd *jqlgate.Command, id string
 	if err == nil && !last.Test {
 		subID = last.SubscriptionID
 	}
-	sub, operated, err := w.operable(ctx, cmd, "deliveryId", subID)
-	if err == nil && privateHeld(cmd, sub) {
-		err = errPrivateHeld("deliveryId")
-	}
+	sub, operated, err := w.sendable(ctx, cmd, "deliveryId", subID)
 	if jqlgate.ErrorCode(err) == jqlgate.ENOTFOUND {
 		return nil, missing
 	}
@@ -285,10 +279,7 @@ func (w *webhooks) test(ctx context.Context, cmd *jqlgate.Command) (*jqlgate.Res
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
-	sub, operated, err := w.operable(ctx, cmd, "id", id)
-	if err == nil && privateHeld(cmd, sub) {
-		err = errPrivateHeld("id")
-	}
+	sub, operated, err := w.sendable(ctx, cmd, "id", id)
 	if err != nil {
 		return nil, err
 	}
